@@ -1,0 +1,149 @@
+// The JSON body of one delivery (spec/PAYLOAD.md): Cooby's "Custom Webhook" fields with
+// their names and types unchanged, so its users keep their receivers, then wahook's
+// additive fields. Keys are written in a fixed order so bodies read the same every time.
+import type {
+  ChatType,
+  DeliveredEventType,
+  Direction,
+  GeoPoint,
+  Message,
+  MessageType,
+  Party,
+  PayloadFormat,
+  Reaction,
+} from "../domain.ts";
+
+export interface PayloadParty {
+  phone: string | null;
+  wa_name: string | null;
+  /** Present only while the phone behind a WhatsApp LID is unknown (phone is then null). */
+  lid?: string;
+}
+
+export interface Payload {
+  chat_id: string;
+  chat_type: ChatType;
+  chat_title: string | null;
+  sender: PayloadParty;
+  participants: PayloadParty[];
+  user_phone: string | null;
+  user_email: string | null;
+  direction: Direction;
+  message: {
+    id: string;
+    type: MessageType;
+    text: string | null;
+    file_name: string | null;
+    file_url: string | null;
+    caption: string | null;
+    quoted_id: string | null;
+    mime_type: string | null;
+    file_size: number | null;
+    location: GeoPoint | null;
+    reaction: Reaction | null;
+  };
+  /** Unix seconds as a string, as Cooby sends it. */
+  timestamp: string;
+  event: DeliveredEventType;
+  account_id: string | null;
+  history: boolean;
+  seq: number;
+  /** Only for `format: "raw"` webhooks: the original WhatsApp message. */
+  raw?: unknown;
+  /** Only on `webhook.test` events. */
+  note?: string;
+}
+
+export interface PayloadInput {
+  event: DeliveredEventType;
+  message: Message;
+  seq: number;
+  format: PayloadFormat;
+  account: { id: string | null; phone: string | null; email: string | null };
+  /** Download link for the media, or null when there is none. */
+  fileUrl: string | null;
+  webhookTestNote?: string;
+}
+
+// Cooby sends `text` only for these types.
+const TEXT_TYPES: ReadonlySet<MessageType> = new Set(["chat", "image", "video", "document", "pdf", "csv", "doc"]);
+// WhatsApp lets these carry a caption (a GIF is a video played in a loop).
+const CAPTION_TYPES: ReadonlySet<MessageType> = new Set(["image", "video", "gif", "document", "pdf", "csv", "doc"]);
+const DOCUMENT_TYPES: ReadonlySet<MessageType> = new Set(["document", "pdf", "csv", "doc"]);
+
+export function buildPayload(input: PayloadInput): Payload {
+  const { message: m, account } = input;
+  const caption = CAPTION_TYPES.has(m.type) ? m.caption : null;
+  const payload: Payload = {
+    chat_id: m.chatId,
+    chat_type: m.chatType,
+    chat_title: m.chatTitle ?? (m.chatType === "individual" ? phoneOfChat(m.chatId) : null),
+    sender: party(m.sender),
+    participants: m.participants.map(party),
+    user_phone: account.phone,
+    user_email: account.email,
+    direction: m.direction,
+    message: {
+      id: m.id,
+      type: m.type,
+      // Receivers written for Cooby read a media message's words from `text`.
+      text: TEXT_TYPES.has(m.type) ? (m.text ?? caption) : null,
+      file_name: DOCUMENT_TYPES.has(m.type) ? (m.media?.file_name ?? null) : null,
+      file_url: input.fileUrl,
+      caption,
+      quoted_id: m.quotedId,
+      mime_type: m.media?.mime_type ?? null,
+      file_size: m.media?.file_size ?? null,
+      location: m.location && { latitude: m.location.latitude, longitude: m.location.longitude, name: m.location.name },
+      reaction: m.reaction && { emoji: m.reaction.emoji, target_id: m.reaction.target_id },
+    },
+    timestamp: String(Math.floor(m.timestamp)),
+    event: input.event,
+    account_id: account.id,
+    history: m.history,
+    seq: input.seq,
+  };
+  if (input.format === "raw") payload.raw = m.raw ?? null;
+  if (input.webhookTestNote !== undefined) payload.note = input.webhookTestNote;
+  return payload;
+}
+
+function party(p: Party): PayloadParty {
+  const out: PayloadParty = { phone: p.phone, wa_name: p.wa_name };
+  if (p.phone === null && p.lid) out.lid = p.lid;
+  return out;
+}
+
+// Cooby titles a 1:1 chat without a saved name by the contact's phone.
+function phoneOfChat(chatId: string): string | null {
+  const match = /^(\d+)@c\.us$/.exec(chatId);
+  return match?.[1] ?? null;
+}
+
+const TEST_PHONE = "15550100000"; // a fictional North American number (555-01xx)
+
+/** The sample message a `webhook.test` event carries; `now` in milliseconds. */
+export function buildTestMessage(accountId: string | null, now: number): Message {
+  const sender: Party = { phone: TEST_PHONE, wa_name: "wahook test" };
+  return {
+    // A test sent without a linked account has none; the payload's account_id is null then.
+    accountId: accountId ?? "",
+    id: `WAHOOK-TEST-${now}`,
+    chatId: `${TEST_PHONE}@c.us`,
+    chatType: "individual",
+    chatTitle: "wahook test",
+    direction: "received",
+    sender,
+    participants: [sender],
+    type: "chat",
+    text: "Test event from wahook. If you can read this, deliveries to this endpoint work.",
+    caption: null,
+    quotedId: null,
+    location: null,
+    reaction: null,
+    media: null,
+    timestamp: Math.floor(now / 1000),
+    history: false,
+    raw: null,
+  };
+}

@@ -1,0 +1,294 @@
+import { describe, expect, test } from "bun:test";
+import { MESSAGE_TYPES, type Message, type MessageType } from "../../src/domain.ts";
+import { buildPayload, buildTestMessage, type PayloadInput } from "../../src/delivery/payload.ts";
+
+const ACCOUNT = { id: "acc_1", phone: "886912345678", email: "owner@example.com" };
+const ME = { phone: "886912345678", wa_name: "Owner" };
+const ALICE = { phone: "85291234567", wa_name: "Alice" };
+
+function message(overrides: Partial<Message> = {}): Message {
+  return {
+    accountId: "acc_1",
+    id: "3EB0C767D26A1D6A1B2C",
+    chatId: "85291234567@c.us",
+    chatType: "individual",
+    chatTitle: "Alice Wong",
+    direction: "received",
+    sender: ALICE,
+    participants: [ALICE, ME],
+    type: "chat",
+    text: "hello",
+    caption: null,
+    quotedId: null,
+    location: null,
+    reaction: null,
+    media: null,
+    timestamp: 1715150681,
+    history: false,
+    raw: { key: { id: "3EB0C767D26A1D6A1B2C" }, message: { conversation: "hello" } },
+    ...overrides,
+  };
+}
+
+function input(overrides: Partial<PayloadInput> = {}): PayloadInput {
+  return { event: "message.received", message: message(), seq: 1, format: "cooby", account: ACCOUNT, fileUrl: null, ...overrides };
+}
+
+describe("buildPayload: the whole body", () => {
+  test("a received 1:1 text, byte for byte (Cooby fields first, then wahook's)", () => {
+    expect(JSON.stringify(buildPayload(input()))).toBe(
+      '{"chat_id":"85291234567@c.us","chat_type":"individual","chat_title":"Alice Wong",' +
+        '"sender":{"phone":"85291234567","wa_name":"Alice"},' +
+        '"participants":[{"phone":"85291234567","wa_name":"Alice"},{"phone":"886912345678","wa_name":"Owner"}],' +
+        '"user_phone":"886912345678","user_email":"owner@example.com","direction":"received",' +
+        '"message":{"id":"3EB0C767D26A1D6A1B2C","type":"chat","text":"hello","file_name":null,"file_url":null,' +
+        '"caption":null,"quoted_id":null,"mime_type":null,"file_size":null,"location":null,"reaction":null},' +
+        '"timestamp":"1715150681","event":"message.received","account_id":"acc_1","history":false,"seq":1}',
+    );
+  });
+
+  const GROUP = "120363041306185221@g.us";
+  const cases: [string, PayloadInput, Record<string, unknown>][] = [
+    [
+      "a sent group document with a link, from history",
+      input({
+        event: "message.sent",
+        seq: 42,
+        fileUrl: "https://wahook.example/v1/media/abc?sig=1",
+        message: message({
+          chatId: GROUP,
+          chatType: "group",
+          chatTitle: "Sales team",
+          direction: "sent",
+          sender: ME,
+          participants: [ME, ALICE],
+          type: "pdf",
+          text: null,
+          caption: "Q3 offer",
+          quotedId: "ABCDEF0123",
+          media: { key: "m1", mime_type: "application/pdf", file_size: 123456, file_name: "offer.pdf" },
+          history: true,
+        }),
+      }),
+      {
+        chat_id: GROUP,
+        chat_type: "group",
+        chat_title: "Sales team",
+        sender: ME,
+        participants: [ME, ALICE],
+        direction: "sent",
+        message: {
+          id: "3EB0C767D26A1D6A1B2C",
+          type: "pdf",
+          text: "Q3 offer",
+          file_name: "offer.pdf",
+          file_url: "https://wahook.example/v1/media/abc?sig=1",
+          caption: "Q3 offer",
+          quoted_id: "ABCDEF0123",
+          mime_type: "application/pdf",
+          file_size: 123456,
+          location: null,
+          reaction: null,
+        },
+        event: "message.sent",
+        history: true,
+        seq: 42,
+      },
+    ],
+    [
+      "a sender known only by LID: phone null, lid given",
+      input({
+        message: message({
+          chatId: GROUP,
+          chatType: "group",
+          chatTitle: null,
+          sender: { phone: null, wa_name: "Bob", lid: "123456789012345@lid" },
+          participants: [{ phone: null, wa_name: null, lid: "123456789012345@lid" }, { ...ME, lid: null }],
+        }),
+      }),
+      {
+        chat_title: null,
+        sender: { phone: null, wa_name: "Bob", lid: "123456789012345@lid" },
+        participants: [{ phone: null, wa_name: null, lid: "123456789012345@lid" }, ME],
+      },
+    ],
+    [
+      "a lid next to a known phone is left out",
+      input({ message: message({ sender: { ...ALICE, lid: "999@lid" }, participants: [] }) }),
+      { sender: ALICE, participants: [] },
+    ],
+    [
+      "a 1:1 chat without a saved name is titled by the phone",
+      input({ message: message({ chatTitle: null }) }),
+      { chat_title: "85291234567" },
+    ],
+    [
+      "a location",
+      input({ message: message({ type: "location", text: null, location: { latitude: 25.033, longitude: 121.5654, name: "Taipei 101" } }) }),
+      { message: expect.objectContaining({ type: "location", text: null, location: { latitude: 25.033, longitude: 121.5654, name: "Taipei 101" }, reaction: null }) },
+    ],
+    [
+      "a reaction",
+      input({ event: "message.reaction", message: message({ type: "reaction", text: null, reaction: { emoji: "👍", target_id: "3EB0AAAA" } }) }),
+      { event: "message.reaction", message: expect.objectContaining({ type: "reaction", text: null, location: null, reaction: { emoji: "👍", target_id: "3EB0AAAA" } }) },
+    ],
+    [
+      "format raw adds the original message",
+      input({ format: "raw" }),
+      { raw: { key: { id: "3EB0C767D26A1D6A1B2C" }, message: { conversation: "hello" } } },
+    ],
+    [
+      "format raw with no original gives null",
+      input({ format: "raw", message: message({ raw: undefined }) }),
+      { raw: null },
+    ],
+    [
+      "an account without phone or e-mail",
+      input({ account: { id: "acc_2", phone: null, email: null } }),
+      { user_phone: null, user_email: null, account_id: "acc_2" },
+    ],
+    [
+      "a fractional timestamp is cut to whole seconds",
+      input({ message: message({ timestamp: 1715150681.999 }) }),
+      { timestamp: "1715150681" },
+    ],
+  ];
+  // Each case lists the top-level fields it is about; those must be exactly equal.
+  test.each(cases)("%s", (_name, given, expected) => {
+    const payload: Record<string, unknown> = { ...buildPayload(given) };
+    const picked = Object.fromEntries(Object.keys(expected).map((key) => [key, payload[key]]));
+    expect(picked).toEqual(expected);
+  });
+
+  test("cooby format has no raw key; raw format puts it after the additive fields", () => {
+    expect(Object.keys(buildPayload(input()))).toEqual([
+      "chat_id", "chat_type", "chat_title", "sender", "participants", "user_phone", "user_email",
+      "direction", "message", "timestamp", "event", "account_id", "history", "seq",
+    ]);
+    expect(Object.keys(buildPayload(input({ format: "raw", webhookTestNote: "n" }))).slice(-3)).toEqual(["seq", "raw", "note"]);
+  });
+
+  test("sender keys stay phone, wa_name, lid", () => {
+    const p = buildPayload(input({ message: message({ sender: { lid: "1@lid", wa_name: null, phone: null } }) }));
+    expect(Object.keys(p.sender)).toEqual(["phone", "wa_name", "lid"]);
+  });
+});
+
+describe("buildPayload: text, caption and file name by message type", () => {
+  // [type, text, caption, file_name] for a message that carries all three.
+  const rows: [MessageType, string | null, string | null, string | null][] = [
+    ["chat", "T", null, null],
+    ["image", "T", "C", null],
+    ["video", "T", "C", null],
+    ["audio", null, null, null],
+    ["ptt", null, null, null],
+    ["sticker", null, null, null],
+    ["document", "T", "C", "f.bin"],
+    ["pdf", "T", "C", "f.bin"],
+    ["csv", "T", "C", "f.bin"],
+    ["doc", "T", "C", "f.bin"],
+    ["location", null, null, null],
+    ["live_location", null, null, null],
+    ["vcard", null, null, null],
+    ["multi_vcard", null, null, null],
+    ["revoked", null, null, null],
+    ["reaction", null, null, null],
+    ["poll_creation", null, null, null],
+    ["poll_update", null, null, null],
+    ["call_log", null, null, null],
+    ["ciphertext", null, null, null],
+    ["buttons_response", null, null, null],
+    ["list_response", null, null, null],
+    ["template_button_reply", null, null, null],
+    ["interactive", null, null, null],
+    ["order", null, null, null],
+    ["product", null, null, null],
+    ["payment", null, null, null],
+    ["event_creation", null, null, null],
+    ["gif", null, "C", null],
+    ["protocol", null, null, null],
+    ["e2e_notification", null, null, null],
+    ["notification_template", null, null, null],
+    ["group_notification", null, null, null],
+    ["broadcast_notification", null, null, null],
+    ["unknown", null, null, null],
+  ];
+
+  test("the table covers every message type", () => {
+    expect(rows.map(([type]) => type).sort()).toEqual([...MESSAGE_TYPES].sort());
+  });
+
+  const media = { key: "k", mime_type: "application/octet-stream", file_size: 10, file_name: "f.bin" };
+  test.each(rows)("%s", (type, text, caption, fileName) => {
+    const { message: m } = buildPayload(input({ message: message({ type, text: "T", caption: "C", media }) }));
+    expect([m.text, m.caption, m.file_name]).toEqual([text, caption, fileName]);
+  });
+
+  // Media normalized with its words only in the caption still shows them as text.
+  const captionOnly: [MessageType, string | null][] = [
+    ["image", "C"],
+    ["video", "C"],
+    ["document", "C"],
+    ["pdf", "C"],
+    ["gif", null],
+    ["audio", null],
+  ];
+  test.each(captionOnly)("%s with only a caption: text %p", (type, text) => {
+    const { message: m } = buildPayload(input({ message: message({ type, text: null, caption: "C", media }) }));
+    expect(m.text).toBe(text);
+  });
+
+  test("mime type and size come from the media of any type", () => {
+    const { message: m } = buildPayload(input({ message: message({ type: "ptt", text: null, media: { key: "k", mime_type: "audio/ogg; codecs=opus", file_size: 5120, file_name: null } }) }));
+    expect([m.mime_type, m.file_size, m.file_name]).toEqual(["audio/ogg; codecs=opus", 5120, null]);
+  });
+});
+
+describe("buildTestMessage", () => {
+  const NOW = 1_764_000_000_123;
+  test.each([
+    ["acc_1", "acc_1"],
+    [null, ""],
+  ] as const)("account %p", (accountId, stored) => {
+    const m = buildTestMessage(accountId, NOW);
+    expect(m).toEqual({
+      accountId: stored,
+      id: "WAHOOK-TEST-1764000000123",
+      chatId: "15550100000@c.us",
+      chatType: "individual",
+      chatTitle: "wahook test",
+      direction: "received",
+      sender: { phone: "15550100000", wa_name: "wahook test" },
+      participants: [{ phone: "15550100000", wa_name: "wahook test" }],
+      type: "chat",
+      text: "Test event from wahook. If you can read this, deliveries to this endpoint work.",
+      caption: null,
+      quotedId: null,
+      location: null,
+      reaction: null,
+      media: null,
+      timestamp: 1_764_000_000,
+      history: false,
+      raw: null,
+    });
+  });
+
+  test("as a webhook.test payload", () => {
+    const payload = buildPayload({
+      event: "webhook.test",
+      message: buildTestMessage(null, NOW),
+      seq: 0,
+      format: "cooby",
+      account: { id: null, phone: null, email: null },
+      fileUrl: null,
+      webhookTestNote: "Sent by POST /v1/webhooks/wh_1/test",
+    });
+    expect(payload).toMatchObject({
+      event: "webhook.test",
+      account_id: null,
+      timestamp: "1764000000",
+      message: { type: "chat", text: "Test event from wahook. If you can read this, deliveries to this endpoint work." },
+      note: "Sent by POST /v1/webhooks/wh_1/test",
+    });
+  });
+});
