@@ -1,0 +1,112 @@
+// The HTTP surface: one Elysia app with auth, body limits, the error catalogue and the
+// OpenAPI document. Routes live in routes/, one file per resource; they get what they
+// need through AppDeps, which main.ts fills in.
+import { openapi } from "@elysiajs/openapi";
+import { Elysia } from "elysia";
+import type { Config } from "../config.ts";
+import type { TargetVerdict } from "../delivery/targetCheck.ts";
+import { ApiError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import type { Store } from "../store/db.ts";
+import type { ApiKeyRow } from "../store/apiKeys.ts";
+import { authenticate } from "./auth.ts";
+import { checkDeclaredLength, parseJsonBody } from "./body.ts";
+import { toErrorResponse } from "./errors.ts";
+import { apiKeyRoutes } from "./routes/apiKeys.ts";
+import { healthRoutes } from "./routes/health.ts";
+import { webhookRoutes } from "./routes/webhooks.ts";
+import { SWAGGER_ASSET_BASE, swaggerAssets } from "./swaggerAssets.ts";
+
+
+export interface AppDeps {
+  store: Store;
+  config: Config;
+  log: Logger;
+  version: string;
+  startedAt: number;
+  /** Is this webhook URL an allowed target? (delivery/target.ts, wired by main.ts) */
+  checkTarget(url: string): Promise<TargetVerdict>;
+}
+
+const callers = new WeakMap<Request, ApiKeyRow>();
+
+/** The API key of the current request (set by the auth hook for every /v1 route). */
+export function caller(request: Request): ApiKeyRow {
+  const row = callers.get(request);
+  if (!row) throw new ApiError("unauthorized");
+  return row;
+}
+
+function routePattern(path: string): RegExp {
+  const escaped = path.replace(/\/$/, "").replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\/:[^/]+/g, "/[^/]+").replace(/\/\*$/, "/.*");
+  return new RegExp(`^${escaped}/?$`);
+}
+
+export function createApp(deps: AppDeps) {
+  const { store, log } = deps;
+  const app = new Elysia({ normalize: false })
+    .onRequest(({ request }) => {
+      checkDeclaredLength(request);
+      const path = new URL(request.url).pathname;
+      if (path === "/v1" || path.startsWith("/v1/")) callers.set(request, authenticate(store.db, request));
+    })
+    .onParse(({ request }) => parseJsonBody(request))
+    .onError(({ code, error, request }) => {
+      if (code === "NOT_FOUND") {
+        const allowed = allowedMethods(new URL(request.url).pathname);
+        if (allowed.length && !allowed.includes(request.method)) {
+          const res = toErrorResponse(new ApiError("method_not_allowed"), code, log, request);
+          res.headers.set("allow", allowed.join(", "));
+          return res;
+        }
+      }
+      return toErrorResponse(error, code, log, request);
+    })
+    .use(
+      openapi({
+        path: "/swagger",
+        specPath: "/swagger/json",
+        provider: "swagger-ui",
+        swagger: {
+          theme: `${SWAGGER_ASSET_BASE}/swagger-ui.css`,
+          cdn: `${SWAGGER_ASSET_BASE}/swagger-ui-bundle.js`,
+          persistAuthorization: true,
+          autoDarkMode: false,
+        },
+        exclude: { paths: [/^\/swagger/] },
+        documentation: {
+          info: {
+            title: "wahook",
+            version: deps.version,
+            description:
+              "WhatsApp → webhooks gateway. Click **Authorize** and paste your API key (printed once at first start, or the value of WAHOOK_API_KEY).",
+          },
+          tags: [
+            { name: "webhooks", description: "Endpoints that receive the events, and their secrets." },
+            { name: "api-keys", description: "Keys for this API: `admin` to change, `read` to look." },
+            { name: "system", description: "Health and documentation." },
+          ],
+          components: {
+            securitySchemes: {
+              bearer: { type: "http", scheme: "bearer", description: "An API key: `Authorization: Bearer <key>` (or `X-Api-Key: <key>`)." },
+            },
+          },
+          security: [{ bearer: [] }],
+        },
+      }),
+    )
+    .use(swaggerAssets)
+    .use(healthRoutes(deps))
+    .use(apiKeyRoutes(deps))
+    .use(webhookRoutes(deps));
+
+  const patterns = () => app.routes.map((r) => ({ method: r.method, re: routePattern(r.path) }));
+  let compiled: ReturnType<typeof patterns> | null = null;
+  function allowedMethods(path: string): string[] {
+    compiled ??= patterns();
+    return [...new Set(compiled.filter((r) => r.re.test(path)).map((r) => r.method))];
+  }
+  return app;
+}
+
+export type App = ReturnType<typeof createApp>;

@@ -1,0 +1,69 @@
+import { Elysia } from "elysia";
+import { ApiError } from "../../errors.ts";
+import { activeAdminKeys, generateKey, getKey, insertKey, listKeys, revokeKey } from "../../store/apiKeys.ts";
+import type { AppDeps } from "../app.ts";
+import { DEFAULT_LIMIT, decodeCursor, pageOf } from "../pagination.ts";
+import { ApiKey, CreateApiKey, CreatedApiKey, IdParams, PageQuery, errorResponses, page } from "../schemas.ts";
+import { apiKeyView } from "../views.ts";
+
+const tags = ["api-keys"];
+
+export function apiKeyRoutes({ store }: AppDeps) {
+  const { db } = store;
+  return new Elysia({ name: "api-keys", prefix: "/v1/api-keys" })
+    .post(
+      "/",
+      ({ body, set }) => {
+        const key = generateKey();
+        const row = insertKey(db, key, body.name, body.scope, "api");
+        set.status = 201;
+        return { ...apiKeyView(row), key };
+      },
+      {
+        body: CreateApiKey,
+        response: { 201: CreatedApiKey, ...errorResponses },
+        detail: { summary: "Create an API key (the key is shown only in this answer)", tags },
+      },
+    )
+    .get(
+      "/",
+      ({ query }) => {
+        const limit = query.limit ?? DEFAULT_LIMIT;
+        return pageOf(listKeys(db, limit + 1, decodeCursor(query.cursor)), limit, apiKeyView);
+      },
+      {
+        query: PageQuery,
+        response: { 200: page(ApiKey), ...errorResponses },
+        detail: { summary: "List API keys (never the keys themselves)", tags },
+      },
+    )
+    .get(
+      "/:id",
+      ({ params }) => {
+        const row = getKey(db, params.id);
+        if (!row) throw new ApiError("not_found", `No API key ${params.id}.`);
+        return apiKeyView(row);
+      },
+      { params: IdParams, response: { 200: ApiKey, ...errorResponses }, detail: { summary: "Get one API key", tags } },
+    )
+    .delete(
+      "/:id",
+      ({ params }) => {
+        const existing = getKey(db, params.id);
+        if (!existing) throw new ApiError("not_found", `No API key ${params.id}.`);
+        if (existing.revokedAt) return apiKeyView(existing);
+        const row = db.transaction(() => {
+          if (existing.scope === "admin" && activeAdminKeys(db) <= 1) {
+            throw new ApiError("conflict", "This is the last admin key; create another admin key before revoking it.");
+          }
+          return revokeKey(db, params.id);
+        });
+        return apiKeyView(row ?? existing);
+      },
+      {
+        params: IdParams,
+        response: { 200: ApiKey, ...errorResponses },
+        detail: { summary: "Revoke an API key (it stops working at once)", tags },
+      },
+    );
+}

@@ -1,0 +1,219 @@
+// Request and response shapes, written once with Elysia's `t` so validation and the
+// OpenAPI document cannot drift apart. Numbers and booleans in JSON bodies use TypeBox's
+// plain `Type.*`: Elysia's `t.Integer`/`t.Boolean` would quietly accept "4" or "true",
+// and a wrong-typed field must be refused, not guessed.
+import { Type } from "@sinclair/typebox";
+import { t } from "elysia";
+import { EVENT_TYPES, FORMATS, ORDERINGS } from "../domain.ts";
+
+/**
+ * An enum of strings. Elysia's UnionEnum carries `default: values[0]`, which Elysia then
+ * fills into bodies where the field is absent: a PATCH that omits `ordering` would reset
+ * it. Enums here have no default; handlers apply defaults where they mean to.
+ */
+function oneOf<const T extends readonly [string, ...string[]]>(values: T, options: { description?: string } = {}) {
+  const schema = t.UnionEnum(values, options);
+  delete (schema as { default?: unknown }).default;
+  return schema;
+}
+
+export const ErrorBody = t.Object(
+  {
+    error: t.Object({
+      code: t.String({ description: "Stable machine-readable code from the error catalogue." }),
+      message: t.String({ description: "What went wrong and what to do about it." }),
+      details: t.Any({ description: "Field-level details (validation), or null." }),
+    }),
+  },
+  {
+    examples: [{ error: { code: "validation_failed", message: "body.url: Expected string", details: [{ field: "body.url", message: "Expected string" }] } }],
+  },
+);
+
+export const errorResponses = {
+  400: ErrorBody,
+  401: ErrorBody,
+  403: ErrorBody,
+  404: ErrorBody,
+  409: ErrorBody,
+  413: ErrorBody,
+  422: ErrorBody,
+} as const;
+
+export const IdParams = t.Object({ id: t.String({ description: "Resource id.", examples: ["wh_06H0TK2F3M4PQ9QXCGMARXVFNB"] }) });
+
+export const PageQuery = t.Object(
+  {
+    limit: t.Optional(t.Integer({ minimum: 1, maximum: 200, default: 50, description: "Items per page (1-200).", "x-field": "limit" })),
+    cursor: t.Optional(t.String({ description: "`next_cursor` of the previous page." })),
+  },
+  { additionalProperties: false },
+);
+
+export const page = <T extends ReturnType<typeof t.Object>>(item: T) =>
+  t.Object({
+    data: t.Array(item),
+    next_cursor: t.Union([t.String(), t.Null()], { description: "Pass as `cursor` for the next page; null on the last page." }),
+  });
+
+const Timestamp = t.String({ format: "date-time", examples: ["2026-11-24T10:00:00.000Z"] });
+const NullableTimestamp = t.Union([Timestamp, t.Null()]);
+
+// ---- API keys -------------------------------------------------------------------------
+
+const Scope = oneOf(["admin", "read"], {
+  description: "`admin` may change things; `read` may only read (writes answer 403).",
+});
+
+export const ApiKey = t.Object({
+  id: t.String({ examples: ["key_06H0TK2F3M4PQ9QXCGMARXVFNB"] }),
+  name: t.String(),
+  scope: Scope,
+  prefix: t.String({ description: "First characters of the key, to recognise it.", examples: ["whk_Zk3v9aQ1"] }),
+  source: t.String({ description: "`env` (WAHOOK_API_KEY), `generated` (first start) or `api`." }),
+  created_at: Timestamp,
+  last_used_at: NullableTimestamp,
+  revoked_at: NullableTimestamp,
+});
+
+export const CreateApiKey = t.Object(
+  {
+    name: t.String({ minLength: 1, maxLength: 100, examples: ["n8n reader"] }),
+    scope: Scope,
+  },
+  { additionalProperties: false, examples: [{ name: "n8n reader", scope: "read" }] },
+);
+
+export const CreatedApiKey = t.Composite([
+  ApiKey,
+  t.Object({ key: t.String({ description: "The key itself. Shown only in this answer: store it now." }) }),
+]);
+
+// ---- Webhooks -------------------------------------------------------------------------
+
+const EventType = oneOf(EVENT_TYPES, { description: "`message.received` and `message.sent` are the two triggers; the others are optional events." },
+);
+
+const webhookFields = {
+  url: t.String({
+    minLength: 1,
+    maxLength: 2048,
+    description: "http(s) URL the events are POSTed to. Credentials in it are kept but masked in answers.",
+    examples: ["https://n8n.example.com/webhook/whatsapp"],
+  }),
+  events: t.Array(EventType, { minItems: 1, uniqueItems: true, examples: [["message.received", "message.sent"]] }),
+  account_ids: t.Union([t.Array(t.String({ minLength: 1 }), { uniqueItems: true }), t.Null()], {
+    description: "Only these linked accounts; null (default) for all.",
+  }),
+  ordering: oneOf(ORDERINGS, {
+    description: "`per_chat` (default): one event of a chat at a time, in order. `none`: maximum parallelism.",
+  }),
+  format: oneOf(FORMATS, {
+    description: "`cooby` (default): Cooby-compatible body. `raw`: the same plus the original WhatsApp message.",
+  }),
+  include_history: Type.Boolean({ description: "Also deliver messages from history sync (marked `history: true`)." }),
+  max_concurrency: Type.Integer({ minimum: 1, maximum: 64, description: "Requests in flight at once to this endpoint (default 4)." }),
+  rate_limit_per_s: t.Union([Type.Integer({ minimum: 1, maximum: 1000 }), t.Null()], {
+    description: "At most this many requests per second; null (default) for no limit.",
+  }),
+  retry_schedule_s: t.Union([t.Array(Type.Integer({ minimum: 1, maximum: 86400 }), { minItems: 1, maxItems: 20 }), t.Null()], {
+    description: "Seconds to wait before each retry, overriding the default (5, 300, 1800, 7200, 18000, 36000, 36000); null for the default.",
+  }),
+  description: t.String({ maxLength: 500 }),
+  enabled: Type.Boolean(),
+};
+
+export const CreateWebhook = t.Object(
+  {
+    url: webhookFields.url,
+    events: webhookFields.events,
+    account_ids: t.Optional(webhookFields.account_ids),
+    ordering: t.Optional(webhookFields.ordering),
+    format: t.Optional(webhookFields.format),
+    include_history: t.Optional(webhookFields.include_history),
+    max_concurrency: t.Optional(webhookFields.max_concurrency),
+    rate_limit_per_s: t.Optional(webhookFields.rate_limit_per_s),
+    retry_schedule_s: t.Optional(webhookFields.retry_schedule_s),
+    description: t.Optional(webhookFields.description),
+    enabled: t.Optional(webhookFields.enabled),
+  },
+  {
+    additionalProperties: false,
+    examples: [{ url: "https://n8n.example.com/webhook/whatsapp", events: ["message.received", "message.sent"], description: "CRM inbox" }],
+  },
+);
+
+export const PatchWebhook = t.Object(
+  {
+    url: t.Optional(webhookFields.url),
+    events: t.Optional(webhookFields.events),
+    account_ids: t.Optional(webhookFields.account_ids),
+    ordering: t.Optional(webhookFields.ordering),
+    format: t.Optional(webhookFields.format),
+    include_history: t.Optional(webhookFields.include_history),
+    max_concurrency: t.Optional(webhookFields.max_concurrency),
+    rate_limit_per_s: t.Optional(webhookFields.rate_limit_per_s),
+    retry_schedule_s: t.Optional(webhookFields.retry_schedule_s),
+    description: t.Optional(webhookFields.description),
+    enabled: t.Optional(webhookFields.enabled),
+  },
+  { additionalProperties: false, minProperties: 1, examples: [{ max_concurrency: 8 }] },
+);
+
+export const Webhook = t.Object(
+  {
+    id: t.String({ examples: ["wh_06H0TK2F3M4PQ9QXCGMARXVFNB"] }),
+    ...webhookFields,
+    account_ids: webhookFields.account_ids,
+    disabled_reason: t.Union([t.String(), t.Null()], { description: "Why it was disabled (by an admin, 410 Gone, 5 days of failures)." }),
+    disabled_at: NullableTimestamp,
+    secret_rotating_until: t.Union([Timestamp, t.Null()], { description: "Until then the previous secret signs too." }),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+  },
+  {
+    examples: [
+      {
+        id: "wh_06H0TK2F3M4PQ9QXCGMARXVFNB",
+        url: "https://***:***@n8n.example.com/webhook/whatsapp",
+        events: ["message.received", "message.sent"],
+        account_ids: null,
+        ordering: "per_chat",
+        format: "cooby",
+        include_history: false,
+        max_concurrency: 4,
+        rate_limit_per_s: null,
+        retry_schedule_s: null,
+        description: "CRM inbox",
+        enabled: true,
+        disabled_reason: null,
+        disabled_at: null,
+        secret_rotating_until: null,
+        created_at: "2026-11-24T10:00:00.000Z",
+        updated_at: "2026-11-24T10:00:00.000Z",
+      },
+    ],
+  },
+);
+
+export const WebhookWithSecret = t.Composite([
+  Webhook,
+  t.Object({
+    secret: t.String({
+      description: "Signing secret (Standard Webhooks). Shown only by create and rotate-secret: store it now.",
+      examples: ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"],
+    }),
+  }),
+]);
+
+// ---- Health ---------------------------------------------------------------------------
+
+export const Health = t.Object(
+  {
+    status: t.Union([t.Literal("ok"), t.Literal("degraded")]),
+    version: t.String(),
+    uptime_s: t.Number(),
+    database: t.Union([t.Literal("ok"), t.Literal("error")]),
+  },
+  { examples: [{ status: "ok", version: "0.1.0", uptime_s: 12.3, database: "ok" }] },
+);

@@ -1,0 +1,44 @@
+// Rows → API objects. Secrets never pass through here: only create and rotate-secret
+// add them explicitly. URLs are masked so credentials in them do not leak into listings.
+import { maskUrl } from "../delivery/target.ts";
+import type { EventType } from "../domain.ts";
+import type { ApiKeyRow } from "../store/apiKeys.ts";
+import type { WebhookRow } from "../store/webhooks.ts";
+
+export const iso = (ms: number) => new Date(ms).toISOString();
+export const isoOrNull = (ms: number | null | undefined) => (ms == null ? null : iso(ms));
+
+export function apiKeyView(row: ApiKeyRow) {
+  return {
+    id: row.id,
+    name: row.name,
+    scope: row.scope,
+    prefix: row.prefix,
+    source: row.source,
+    created_at: iso(row.createdAt),
+    last_used_at: isoOrNull(row.lastUsedAt),
+    revoked_at: isoOrNull(row.revokedAt),
+  };
+}
+
+export function webhookView(row: WebhookRow, now = Date.now()) {
+  return {
+    id: row.id,
+    url: maskUrl(row.url),
+    events: row.events as EventType[],
+    account_ids: row.accountIds,
+    ordering: row.ordering,
+    format: row.format,
+    include_history: row.includeHistory,
+    max_concurrency: row.maxConcurrency,
+    rate_limit_per_s: row.rateLimitPerS,
+    retry_schedule_s: row.retrySchedule ? row.retrySchedule.map((ms) => Math.round(ms / 1000)) : null,
+    description: row.description,
+    enabled: row.enabled,
+    disabled_reason: row.disabledReason,
+    disabled_at: isoOrNull(row.disabledAt),
+    secret_rotating_until: row.previousSecretUntil && row.previousSecretUntil > now ? iso(row.previousSecretUntil) : null,
+    created_at: iso(row.createdAt),
+    updated_at: iso(row.updatedAt),
+  };
+}

@@ -1,0 +1,168 @@
+// The only module that reads the environment. Everything else receives a Config.
+// A bad value is reported with the variable's name and the form it accepts, and stops
+// start-up (exit 2) instead of surfacing later as an odd runtime failure.
+import { existsSync, readFileSync } from "node:fs";
+import { isIP } from "node:net";
+import { resolve } from "node:path";
+
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+export interface AllowTargets {
+  loopback: boolean;
+  private: boolean;
+  /** Extra CIDR ranges (v4 or v6) that webhooks may target. */
+  cidrs: string[];
+}
+
+export interface Config {
+  host: string;
+  port: number;
+  dataDir: string;
+  /** Bootstrap admin key from the environment, or null (then one is generated once). */
+  apiKey: string | null;
+  publicUrl: string;
+  logLevel: LogLevel;
+  allowTargets: AllowTargets;
+  waUrl: string | null;
+  retentionDays: number;
+  metricsPublic: boolean;
+}
+
+interface Setting {
+  env: string;
+  default: string;
+  form: string;
+  help: string;
+}
+
+/** Every setting, in the order `--help` and the README list them. */
+export const SETTINGS: Setting[] = [
+  { env: "WAHOOK_HOST", default: "0.0.0.0", form: "an IP address or host name", help: "address the API listens on" },
+  { env: "WAHOOK_PORT", default: "8080", form: "an integer 1-65535 (0 picks a free port)", help: "port the API listens on" },
+  { env: "WAHOOK_DATA_DIR", default: "./wahook-data", form: "a directory path", help: "SQLite database, credentials and media; created with mode 0700" },
+  { env: "WAHOOK_API_KEY", default: "(generated once, printed once)", form: "at least 24 characters", help: "admin API key; only its hash is stored" },
+  { env: "WAHOOK_PUBLIC_URL", default: "http://localhost:<port>", form: "an http(s) URL without a trailing path", help: "base URL of links handed to receivers (media)" },
+  { env: "WAHOOK_LOG_LEVEL", default: "info", form: "debug, info, warn or error", help: "least severe level written to stdout" },
+  { env: "WAHOOK_ALLOW_TARGETS", default: "none", form: "none, or a comma list of loopback, private and CIDR ranges", help: "private address ranges webhooks may target" },
+  { env: "WAHOOK_WA_URL", default: "(WhatsApp's own)", form: "a ws:// or wss:// URL", help: "WhatsApp web socket override, for the test emulator" },
+  { env: "WAHOOK_RETENTION_DAYS", default: "30", form: "an integer 1-3650", help: "days delivered events and attempts are kept" },
+  { env: "WAHOOK_METRICS_PUBLIC", default: "false", form: "true or false", help: "serve /metrics without an API key" },
+];
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    readonly form: string,
+    value: string,
+  ) {
+    super(`${variable}=${JSON.stringify(value)} is not valid: expected ${form}`);
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Reads `.env` in the working directory; real environment variables win over it. */
+export function envWithDotenv(env: Env = process.env, file = resolve(".env")): Env {
+  if (!existsSync(file)) return env;
+  const fromFile: Env = {};
+  for (const line of readFileSync(file, "utf8").split(/\r?\n/)) {
+    const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line);
+    if (!m || line.trimStart().startsWith("#")) continue;
+    let value = m[2] ?? "";
+    const quoted = /^(["'])(.*)\1$/.exec(value);
+    value = quoted ? (quoted[2] ?? "") : value.replace(/\s+#.*$/, "");
+    fromFile[m[1]!] = value;
+  }
+  return { ...fromFile, ...env };
+}
+
+function formOf(variable: string): string {
+  return SETTINGS.find((s) => s.env === variable)?.form ?? "a valid value";
+}
+
+function bad(variable: string, value: string): never {
+  throw new ConfigError(variable, formOf(variable), value);
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  if (!/^\d+$/.test(raw)) bad(name, raw);
+  const n = Number(raw);
+  if (n < min || n > max) bad(name, raw);
+  return n;
+}
+
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const v = raw.toLowerCase();
+  if (["true", "1", "yes"].includes(v)) return true;
+  if (["false", "0", "no"].includes(v)) return false;
+  return bad(name, raw);
+}
+
+function isCidr(value: string): boolean {
+  const [ip, bits, ...rest] = value.split("/");
+  if (rest.length || !ip || bits === undefined || !/^\d+$/.test(bits)) return false;
+  const family = isIP(ip);
+  if (family === 0) return false;
+  return Number(bits) <= (family === 4 ? 32 : 128);
+}
+
+export function parseAllowTargets(raw: string): AllowTargets | null {
+  const out: AllowTargets = { loopback: false, private: false, cidrs: [] };
+  const items = raw.split(",").map((s) => s.trim().toLowerCase()).filter(Boolean);
+  for (const item of items) {
+    if (item === "none") continue;
+    else if (item === "loopback") out.loopback = true;
+    else if (item === "private") out.private = true;
+    else if (isCidr(item)) out.cidrs.push(item);
+    else return null;
+  }
+  return out;
+}
+
+function url(env: Env, name: string, schemes: string[]): string | null {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return null;
+  try {
+    const u = new URL(raw);
+    if (!schemes.includes(u.protocol)) bad(name, raw);
+    return raw.replace(/\/+$/, "");
+  } catch (e) {
+    if (e instanceof ConfigError) throw e;
+    return bad(name, raw);
+  }
+}
+
+export function loadConfig(env: Env = envWithDotenv()): Config {
+  const host = env.WAHOOK_HOST || "0.0.0.0";
+  if (!/^[A-Za-z0-9.:-]+$/.test(host)) bad("WAHOOK_HOST", host);
+  const port = integer(env, "WAHOOK_PORT", 8080, 0, 65535);
+  const dataDir = resolve(env.WAHOOK_DATA_DIR || "./wahook-data");
+
+  const apiKey = env.WAHOOK_API_KEY || null;
+  if (apiKey !== null && (apiKey.length < 24 || /\s/.test(apiKey))) bad("WAHOOK_API_KEY", "<hidden>");
+
+  const publicUrl = url(env, "WAHOOK_PUBLIC_URL", ["http:", "https:"]) ?? `http://localhost:${port}`;
+
+  const logLevel = (env.WAHOOK_LOG_LEVEL || "info").toLowerCase();
+  if (!["debug", "info", "warn", "error"].includes(logLevel)) bad("WAHOOK_LOG_LEVEL", env.WAHOOK_LOG_LEVEL ?? "");
+
+  const allowRaw = env.WAHOOK_ALLOW_TARGETS ?? "";
+  const allowTargets = parseAllowTargets(allowRaw) ?? bad("WAHOOK_ALLOW_TARGETS", allowRaw);
+
+  return {
+    host,
+    port,
+    dataDir,
+    apiKey,
+    publicUrl,
+    logLevel: logLevel as LogLevel,
+    allowTargets,
+    waUrl: url(env, "WAHOOK_WA_URL", ["ws:", "wss:"]),
+    retentionDays: integer(env, "WAHOOK_RETENTION_DAYS", 30, 1, 3650),
+    metricsPublic: boolean(env, "WAHOOK_METRICS_PUBLIC", false),
+  };
+}

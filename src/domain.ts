@@ -1,0 +1,131 @@
+// Plain types shared by every stage. No imports: Baileys types never leave src/wa/,
+// Drizzle rows never leave src/store/; what crosses a stage boundary is defined here.
+
+/** The webhook triggers, and the optional events a webhook may subscribe to. */
+export const EVENT_TYPES = [
+  "message.received",
+  "message.sent",
+  "message.updated",
+  "message.revoked",
+  "message.reaction",
+  "backfill.finished",
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+/** Sent only by `POST /v1/webhooks/:id/test`, never subscribed to. */
+export type DeliveredEventType = EventType | "webhook.test";
+
+export const ORDERINGS = ["per_chat", "none"] as const;
+export type Ordering = (typeof ORDERINGS)[number];
+
+export const FORMATS = ["cooby", "raw"] as const;
+export type PayloadFormat = (typeof FORMATS)[number];
+
+export type Direction = "sent" | "received";
+export type ChatType = "individual" | "group";
+
+/** Cooby's message types (help.cooby.co "Webhook column definitions"). */
+export const MESSAGE_TYPES = [
+  "chat",
+  "image",
+  "video",
+  "audio",
+  "ptt",
+  "sticker",
+  "document",
+  "pdf",
+  "csv",
+  "doc",
+  "location",
+  "live_location",
+  "vcard",
+  "multi_vcard",
+  "revoked",
+  "reaction",
+  "poll_creation",
+  "poll_update",
+  "call_log",
+  "ciphertext",
+  "buttons_response",
+  "list_response",
+  "template_button_reply",
+  "interactive",
+  "order",
+  "product",
+  "payment",
+  "event_creation",
+  "gif",
+  "protocol",
+  "e2e_notification",
+  "notification_template",
+  "group_notification",
+  "broadcast_notification",
+  "unknown",
+] as const;
+export type MessageType = (typeof MESSAGE_TYPES)[number];
+
+/** A person as the payload shows them: phone in digits, never a LID. */
+export interface Party {
+  phone: string | null;
+  wa_name: string | null;
+  /** Only set while the phone of a LID is not known yet. */
+  lid?: string | null;
+}
+
+export interface GeoPoint {
+  latitude: number;
+  longitude: number;
+  name: string | null;
+}
+
+export interface Reaction {
+  emoji: string;
+  target_id: string;
+}
+
+export interface MediaRef {
+  /** Where wa/ can fetch the bytes again (opaque to other stages). */
+  key: string;
+  mime_type: string | null;
+  file_size: number | null;
+  file_name: string | null;
+}
+
+/** A WhatsApp message after normalization: everything the payload needs. */
+export interface Message {
+  accountId: string;
+  /** WhatsApp message id (`key.id`). */
+  id: string;
+  /** Cooby form: `<phone>@c.us` or `<id>@g.us`. */
+  chatId: string;
+  chatType: ChatType;
+  chatTitle: string | null;
+  direction: Direction;
+  sender: Party;
+  participants: Party[];
+  type: MessageType;
+  text: string | null;
+  caption: string | null;
+  quotedId: string | null;
+  location: GeoPoint | null;
+  reaction: Reaction | null;
+  media: MediaRef | null;
+  /** Unix seconds when the message was sent. */
+  timestamp: number;
+  /** From history sync or a backfill rather than live. */
+  history: boolean;
+  /** The original WhatsApp message for `format: "raw"` webhooks (JSON-safe). */
+  raw: unknown;
+}
+
+export type AccountState =
+  | "pairing"
+  | "connecting"
+  | "open"
+  | "reconnecting"
+  | "logged_out"
+  | "conflict"
+  | "stopped";
+
+export type DeliveryStatus = "pending" | "in_flight" | "delivered" | "failed";
+
+export type ApiKeyScope = "admin" | "read";

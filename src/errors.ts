@@ -1,0 +1,43 @@
+// The error catalogue: every 4xx/5xx the API answers comes from here, so a code means the
+// same thing everywhere and its message tells the caller what to do next.
+export const ERRORS = {
+  unauthorized: { status: 401, message: "Send a valid API key as 'Authorization: Bearer <key>' or 'X-Api-Key: <key>'." },
+  forbidden: { status: 403, message: "This API key has the 'read' scope; use an 'admin' key for changes." },
+  not_found: { status: 404, message: "No such resource." },
+  route_not_found: { status: 404, message: "No such route; see /swagger for the API." },
+  method_not_allowed: { status: 405, message: "This route does not accept that method; see /swagger for the API." },
+  malformed_json: { status: 400, message: "The body is not valid JSON." },
+  unsupported_media_type: { status: 415, message: "Send the body as 'Content-Type: application/json'." },
+  validation_failed: { status: 422, message: "The request does not match the schema." },
+  invalid_cursor: { status: 400, message: "The cursor is not one this API handed out; drop it to start from the first page." },
+  payload_too_large: { status: 413, message: "The body is larger than 1 MiB." },
+  target_scheme: { status: 422, message: "Webhook URLs must use http:// or https://." },
+  target_too_long: { status: 422, message: "Webhook URLs may be at most 2,048 characters." },
+  target_invalid: { status: 422, message: "The webhook URL cannot be parsed." },
+  target_forbidden: { status: 422, message: "Link-local and cloud-metadata addresses are never allowed as webhook targets." },
+  target_private: { status: 422, message: "Loopback and private addresses are refused unless allowed with WAHOOK_ALLOW_TARGETS." },
+  conflict: { status: 409, message: "The resource is not in a state that allows this." },
+  internal: { status: 500, message: "Something went wrong on our side; the request was not applied. See the server log." },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export class ApiError extends Error {
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    message?: string,
+    readonly details: unknown = null,
+  ) {
+    super(message ?? ERRORS[code].message);
+    this.status = ERRORS[code].status;
+  }
+
+  toBody(): ErrorBody {
+    return { error: { code: this.code, message: this.message, details: this.details } };
+  }
+}
+
+export interface ErrorBody {
+  error: { code: string; message: string; details: unknown };
+}

@@ -1,0 +1,46 @@
+// JSON lines on stdout. Plain writes, no transports: pino-style worker transports break
+// inside a `bun build --compile` binary. Callers never pass secrets; fields are data.
+import type { LogLevel } from "./config.ts";
+
+export type { LogLevel };
+
+const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+export interface Logger {
+  debug(msg: string, fields?: Record<string, unknown>): void;
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+  child(fields: Record<string, unknown>): Logger;
+  readonly level: LogLevel;
+}
+
+export type LogSink = (line: string) => void;
+
+const stdoutSink: LogSink = (line) => process.stdout.write(line + "\n");
+
+function errorFields(value: unknown): unknown {
+  if (value instanceof Error) return { name: value.name, message: value.message };
+  return value;
+}
+
+export function createLogger(level: LogLevel = "info", sink: LogSink = stdoutSink, base: Record<string, unknown> = {}): Logger {
+  const min = RANK[level];
+  const write = (lvl: LogLevel, msg: string, fields?: Record<string, unknown>) => {
+    if (RANK[lvl] < min) return;
+    const record: Record<string, unknown> = { time: new Date().toISOString(), level: lvl, msg, ...base };
+    if (fields) for (const [k, v] of Object.entries(fields)) record[k] = errorFields(v);
+    sink(JSON.stringify(record));
+  };
+  return {
+    level,
+    debug: (m, f) => write("debug", m, f),
+    info: (m, f) => write("info", m, f),
+    warn: (m, f) => write("warn", m, f),
+    error: (m, f) => write("error", m, f),
+    child: (fields) => createLogger(level, sink, { ...base, ...fields }),
+  };
+}
+
+/** For tests and tools that must stay quiet. */
+export const silentLogger: Logger = createLogger("error", () => {});

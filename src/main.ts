@@ -1,0 +1,110 @@
+// The only place that wires stages together: config → data folder → store → api.
+import { chmodSync, mkdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { createApp } from "./api/app.ts";
+import { parseArgs, usage } from "./cli.ts";
+import { ConfigError, loadConfig, type Config } from "./config.ts";
+import { checkTarget } from "./delivery/targetCheck.ts";
+import { createLogger, type Logger } from "./log.ts";
+import { bootstrapKeys } from "./store/apiKeys.ts";
+import { openStore } from "./store/db.ts";
+import { VERSION } from "./version.ts";
+
+/** How long in-flight requests may take to finish after SIGTERM before they are cut. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
+export function prepareDataDir(dir: string, log: Logger): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const mode = statSync(dir).mode & 0o777;
+  if (mode !== 0o700) {
+    chmodSync(dir, 0o700);
+    log.warn("data folder permissions tightened to owner-only", { dir, was: mode.toString(8) });
+  }
+}
+
+function announceGeneratedKey(key: string): void {
+  // Deliberately not a log line: this is the only time the key is shown, and logs are
+  // often shipped elsewhere. stderr, once, at first start.
+  process.stderr.write(
+    [
+      "",
+      "  An admin API key was generated for this new installation:",
+      "",
+      `    ${key}`,
+      "",
+      "  Keep it now: it is shown only this once and only its hash is stored.",
+      "  Use it as 'Authorization: Bearer <key>' (Swagger UI: Authorize).",
+      "",
+    ].join("\n") + "\n",
+  );
+}
+
+export async function serve(config: Config): Promise<void> {
+  const log = createLogger(config.logLevel);
+  prepareDataDir(config.dataDir, log);
+  const store = openStore(join(config.dataDir, "wahook.db"));
+  const generated = bootstrapKeys(store.db, config.apiKey);
+  if (generated) announceGeneratedKey(generated);
+
+  const app = createApp({
+    store,
+    config,
+    log,
+    version: VERSION,
+    startedAt: Date.now(),
+    checkTarget: (url) => checkTarget(url, config.allowTargets),
+  });
+  const server = Bun.serve({
+    hostname: config.host,
+    port: config.port,
+    // Our own 1 MiB check answers with the JSON error; Bun's cap only stops abuse.
+    maxRequestBodySize: 16 * 1024 * 1024,
+    fetch: (request) => app.handle(request),
+  });
+  log.info("wahook started", { version: VERSION, url: `http://${config.host}:${server.port}`, swagger: `${config.publicUrl}/swagger` });
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info("shutting down", { signal });
+    const cut = setTimeout(() => server.stop(true), SHUTDOWN_GRACE_MS);
+    await server.stop(false);
+    clearTimeout(cut);
+    store.close();
+    log.info("stopped");
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+}
+
+async function main(argv: string[]): Promise<void> {
+  const command = parseArgs(argv);
+  switch (command.kind) {
+    case "version":
+      process.stdout.write(`wahook ${VERSION}\n`);
+      return;
+    case "help":
+      process.stdout.write(usage(VERSION));
+      return;
+    case "usage_error":
+      process.stderr.write(`wahook: ${command.message}\n\n${usage(VERSION)}`);
+      process.exit(2);
+    case "serve": {
+      let config: Config;
+      try {
+        config = loadConfig();
+      } catch (e) {
+        if (e instanceof ConfigError) {
+          process.stderr.write(`wahook: ${e.message}\n`);
+          process.exit(2);
+        }
+        throw e;
+      }
+      await serve(config);
+    }
+  }
+}
+
+if (import.meta.main) await main(process.argv.slice(2));

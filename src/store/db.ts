@@ -1,0 +1,72 @@
+// Opens the SQLite file with the pragmas the delivery engine relies on (WAL so readers
+// never block the writer, a busy timeout instead of SQLITE_BUSY errors, foreign keys on)
+// and applies every embedded migration not yet applied, each in its own transaction.
+import { Database } from "bun:sqlite";
+import { drizzle, type BunSQLiteDatabase } from "drizzle-orm/bun-sqlite";
+import * as schema from "./schema.ts";
+import { embeddedMigrations, type Migration } from "./migrations.ts";
+
+export type Db = BunSQLiteDatabase<typeof schema> & { $client: Database };
+
+export interface Store {
+  db: Db;
+  sqlite: Database;
+  close(): void;
+}
+
+export function openStore(file: string, migrations: Migration[] = embeddedMigrations()): Store {
+  const sqlite = new Database(file, { create: true, strict: true });
+  sqlite.exec("PRAGMA journal_mode = WAL");
+  sqlite.exec("PRAGMA busy_timeout = 5000");
+  sqlite.exec("PRAGMA foreign_keys = ON");
+  // Full durability per commit is what "acknowledged only once committed" needs; in WAL
+  // mode NORMAL may lose the last commits on power loss, so keep FULL.
+  sqlite.exec("PRAGMA synchronous = FULL");
+  const newer = unknownMigrations(sqlite, migrations);
+  if (newer.length) {
+    sqlite.close();
+    throw new Error(`the database at ${file} was migrated by a newer wahook (${newer.join(", ")}); run that version or restore a backup`);
+  }
+  migrate(sqlite, migrations);
+  const db = drizzle(sqlite, { schema }) as Db;
+  return {
+    db,
+    sqlite,
+    close: () => {
+      try {
+        sqlite.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+      } finally {
+        sqlite.close();
+      }
+    },
+  };
+}
+
+export function migrate(sqlite: Database, migrations: Migration[]): string[] {
+  sqlite.exec(
+    "CREATE TABLE IF NOT EXISTS wahook_migrations (tag TEXT PRIMARY KEY, hash TEXT NOT NULL, applied_at INTEGER NOT NULL)",
+  );
+  const applied = new Set(sqlite.query<{ tag: string }, []>("SELECT tag FROM wahook_migrations").all().map((r) => r.tag));
+  const ran: string[] = [];
+  for (const m of migrations) {
+    if (applied.has(m.tag)) continue;
+    sqlite.transaction(() => {
+      for (const statement of m.statements) sqlite.exec(statement);
+      sqlite.query("INSERT INTO wahook_migrations (tag, hash, applied_at) VALUES (?, ?, ?)").run(m.tag, m.hash, Date.now());
+    })();
+    ran.push(m.tag);
+  }
+  return ran;
+}
+
+/** A database made by a newer binary would be misread by this one: refuse it. */
+function unknownMigrations(sqlite: Database, migrations: Migration[]): string[] {
+  const exists = sqlite.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'wahook_migrations'").get();
+  if (!exists) return [];
+  const known = new Set(migrations.map((m) => m.tag));
+  return sqlite
+    .query<{ tag: string }, []>("SELECT tag FROM wahook_migrations ORDER BY tag")
+    .all()
+    .map((r) => r.tag)
+    .filter((t) => !known.has(t));
+}

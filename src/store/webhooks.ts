@@ -1,0 +1,71 @@
+// Webhook endpoints and their signing secrets. The API layer decides what is shown;
+// this module only reads and writes rows.
+import { asc, eq, gt } from "drizzle-orm";
+import type { Db } from "./db.ts";
+import { newId } from "./ids.ts";
+import { webhooks } from "./schema.ts";
+
+export type WebhookRow = typeof webhooks.$inferSelect;
+export type WebhookInsert = Omit<typeof webhooks.$inferInsert, "id" | "secret" | "createdAt" | "updatedAt">;
+export type WebhookPatch = Partial<WebhookInsert>;
+
+/** How long the secret before a rotation keeps signing (Standard Webhooks practice). */
+export const ROTATION_GRACE_MS = 24 * 60 * 60 * 1000;
+
+export function newSecret(): string {
+  return `whsec_${Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64")}`;
+}
+
+export function insertWebhook(db: Db, values: WebhookInsert): WebhookRow {
+  const now = Date.now();
+  return db
+    .insert(webhooks)
+    .values({ ...values, id: newId("wh"), secret: newSecret(), createdAt: now, updatedAt: now })
+    .returning()
+    .get();
+}
+
+export function getWebhook(db: Db, id: string): WebhookRow | null {
+  return db.select().from(webhooks).where(eq(webhooks.id, id)).get() ?? null;
+}
+
+export function listWebhooks(db: Db, limit: number, after?: string): WebhookRow[] {
+  return db
+    .select()
+    .from(webhooks)
+    .where(after ? gt(webhooks.id, after) : undefined)
+    .orderBy(asc(webhooks.id))
+    .limit(limit)
+    .all();
+}
+
+export function allWebhooks(db: Db): WebhookRow[] {
+  return db.select().from(webhooks).orderBy(asc(webhooks.id)).all();
+}
+
+export function updateWebhook(db: Db, id: string, patch: Partial<typeof webhooks.$inferInsert>): WebhookRow | null {
+  return db.update(webhooks).set({ ...patch, updatedAt: Date.now() }).where(eq(webhooks.id, id)).returning().get() ?? null;
+}
+
+export function setWebhookEnabled(db: Db, id: string, enabled: boolean, reason: string | null = null): WebhookRow | null {
+  const patch: WebhookPatch = enabled
+    ? { enabled: true, disabledReason: null, disabledAt: null }
+    : { enabled: false, disabledReason: reason, disabledAt: Date.now() };
+  return updateWebhook(db, id, patch);
+}
+
+export function rotateWebhookSecret(db: Db, id: string, now = Date.now()): WebhookRow | null {
+  return db.transaction(() => {
+    const row = getWebhook(db, id);
+    if (!row) return null;
+    return updateWebhook(db, id, {
+      secret: newSecret(),
+      previousSecret: row.secret,
+      previousSecretUntil: now + ROTATION_GRACE_MS,
+    });
+  });
+}
+
+export function deleteWebhook(db: Db, id: string): boolean {
+  return db.delete(webhooks).where(eq(webhooks.id, id)).returning({ id: webhooks.id }).all().length > 0;
+}

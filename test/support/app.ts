@@ -1,0 +1,72 @@
+// One fixture that boots the whole API on a fresh temp database in milliseconds.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createApp, type AppDeps } from "../../src/api/app.ts";
+import { loadConfig, type Config } from "../../src/config.ts";
+import { checkTarget } from "../../src/delivery/targetCheck.ts";
+import { silentLogger } from "../../src/log.ts";
+import { generateKey, insertKey } from "../../src/store/apiKeys.ts";
+import { openStore } from "../../src/store/db.ts";
+
+export interface TestApp {
+  app: ReturnType<typeof createApp>;
+  deps: AppDeps;
+  adminKey: string;
+  readKey: string;
+  config: Config;
+  /** JSON request through app.handle; `key: null` sends no key. */
+  call(method: string, path: string, opts?: { body?: unknown; rawBody?: string; key?: string | null; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
+  close(): void;
+}
+
+export function tempDir(prefix = "wahook-test-"): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export function startTestApp(env: Record<string, string> = {}): TestApp {
+  const dir = tempDir();
+  const config = loadConfig({ WAHOOK_DATA_DIR: dir, WAHOOK_ALLOW_TARGETS: "loopback", ...env });
+  const store = openStore(join(dir, "wahook.db"));
+  const adminKey = generateKey();
+  const readKey = generateKey();
+  insertKey(store.db, adminKey, "test admin", "admin", "api");
+  insertKey(store.db, readKey, "test reader", "read", "api");
+  const deps: AppDeps = {
+    store,
+    config,
+    log: silentLogger,
+    version: "test",
+    startedAt: Date.now(),
+    checkTarget: (url) => checkTarget(url, config.allowTargets),
+  };
+  const app = createApp(deps);
+  return {
+    app,
+    deps,
+    adminKey,
+    readKey,
+    config,
+    async call(method, path, opts = {}) {
+      const headers: Record<string, string> = { ...opts.headers };
+      const key = opts.key === undefined ? adminKey : opts.key;
+      if (key) headers.authorization = `Bearer ${key}`;
+      let body: string | undefined = opts.rawBody;
+      if (opts.body !== undefined) {
+        body = JSON.stringify(opts.body);
+        headers["content-type"] ??= "application/json";
+      }
+      const res = await app.handle(new Request(`http://localhost${path}`, { method, headers, body }));
+      const text = await res.text();
+      let parsed: unknown = text;
+      try {
+        parsed = text ? JSON.parse(text) : null;
+      } catch {}
+      return { status: res.status, body: parsed, headers: res.headers };
+    },
+    close() {
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
