@@ -251,16 +251,14 @@ export async function resolveAndCheck(
     const reason = (error as { code?: string }).code ?? String(error);
     return { ok: false, code: "target_unresolved", message: `Could not resolve ${hostname} (${reason}).` };
   }
-  let first: { address: string; family: 4 | 6 } | null = null;
   for (const { address } of records) {
-    const ip = parseIp(address);
     const refusal = judge(address, classifyAddress(address), allow, hostname);
     if (refusal) return refusal;
-    first ??= ip && { address, family: ip.family };
   }
-  return first
-    ? { ok: true, ...first }
-    : { ok: false, code: "target_unresolved", message: `Could not resolve ${hostname} (no addresses).` };
+  // Every record passed, so every record is a readable IP address (others are refused).
+  const [first] = records;
+  if (!first) return { ok: false, code: "target_unresolved", message: `Could not resolve ${hostname} (no addresses).` };
+  return { ok: true, address: first.address, family: isIP(first.address) === 6 ? 6 : 4 };
 }
 
 /** Parses WAHOOK_ALLOW_TARGETS: a comma list of `loopback`, `private` and CIDRs; empty or `none` allows nothing. */
