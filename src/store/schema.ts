@@ -1,7 +1,7 @@
 // Drizzle tables. drizzle-kit turns changes here into SQL migrations in drizzle/;
 // never edit an applied migration, add a new one (`bun run db:generate`).
 import { sql } from "drizzle-orm";
-import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 const now = sql`(cast(unixepoch('subsec') * 1000 as integer))`;
 
@@ -49,7 +49,113 @@ export const webhooks = sqliteTable(
     /** The secret before the last rotation; still signs until previousSecretUntil. */
     previousSecret: text("previous_secret"),
     previousSecretUntil: integer("previous_secret_until"),
+    /** 429/503 with Retry-After: nothing is sent to this endpoint before this time (ms). */
+    pausedUntil: integer("paused_until"),
+    /** Start of the current run of failed attempts (null after a success); 5 days → disabled. */
+    failingSince: integer("failing_since"),
     createdAt: integer("created_at").notNull().default(now),
     updatedAt: integer("updated_at").notNull().default(now),
   },
+);
+
+/** Every WhatsApp message seen, once (unique on account + chat + message id). */
+export const messages = sqliteTable(
+  "messages",
+  {
+    rowid: integer("rowid").primaryKey({ autoIncrement: true }),
+    accountId: text("account_id").notNull(),
+    chatId: text("chat_id").notNull(),
+    messageId: text("message_id").notNull(),
+    direction: text("direction", { enum: ["sent", "received"] }).notNull(),
+    type: text("type").notNull(),
+    /** Unix seconds the message was sent. */
+    timestamp: integer("timestamp").notNull(),
+    history: integer("history", { mode: "boolean" }).notNull(),
+    /** The normalized domain Message as JSON: what payloads are built from. */
+    data: text("data", { mode: "json" }).notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("messages_identity").on(t.accountId, t.chatId, t.messageId),
+    index("messages_chat_time").on(t.accountId, t.chatId, t.timestamp),
+  ],
+);
+
+/**
+ * The delivery queue: one row per (webhook, event). Rows, not memory, are the queue: a
+ * crash loses nothing that was committed. `ready` marks the rows a worker may claim: with
+ * per-chat ordering only the head of each (webhook, chat), so a claim is an index range
+ * scan however long a chat's backlog is.
+ */
+export const outbox = sqliteTable(
+  "outbox",
+  {
+    /** Also the `webhook-id` header: the same on every retry and replay. */
+    id: text("id").primaryKey(),
+    webhookId: text("webhook_id")
+      .notNull()
+      .references(() => webhooks.id, { onDelete: "cascade" }),
+    messageRowid: integer("message_rowid").references(() => messages.rowid, { onDelete: "cascade" }),
+    event: text("event").notNull(),
+    accountId: text("account_id"),
+    /** The chat id; events that belong to no chat use a key of their own. */
+    chatKey: text("chat_key").notNull(),
+    seq: integer("seq").notNull(),
+    /** 0 live, 1 history/backfill: live traffic is claimed first. */
+    priority: integer("priority").notNull().default(0),
+    /** JSON body parts for events without a message row (webhook.test, backfill.finished). */
+    data: text("data", { mode: "json" }),
+    status: text("status", { enum: ["pending", "in_flight", "delivered", "failed"] }).notNull(),
+    ready: integer("ready", { mode: "boolean" }).notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    availableAt: integer("available_at").notNull(),
+    leaseUntil: integer("lease_until"),
+    lastAttemptAt: integer("last_attempt_at"),
+    lastStatusCode: integer("last_status_code"),
+    lastError: text("last_error"),
+    deliveredAt: integer("delivered_at"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [
+    index("outbox_claim").on(t.webhookId, t.status, t.ready, t.priority, t.availableAt),
+    index("outbox_chat").on(t.webhookId, t.chatKey, t.seq),
+    index("outbox_message").on(t.messageRowid),
+    index("outbox_status_time").on(t.status, t.createdAt),
+  ],
+);
+
+/** The last `seq` handed out per (webhook, chat); survives retention of old outbox rows. */
+export const chatSeq = sqliteTable(
+  "chat_seq",
+  {
+    webhookId: text("webhook_id")
+      .notNull()
+      .references(() => webhooks.id, { onDelete: "cascade" }),
+    chatKey: text("chat_key").notNull(),
+    lastSeq: integer("last_seq").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.webhookId, t.chatKey] })],
+);
+
+/** Every HTTP attempt, for the delivery log. */
+export const deliveryAttempts = sqliteTable(
+  "delivery_attempts",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    outboxId: text("outbox_id")
+      .notNull()
+      .references(() => outbox.id, { onDelete: "cascade" }),
+    webhookId: text("webhook_id").notNull(),
+    attempt: integer("attempt").notNull(),
+    startedAt: integer("started_at").notNull(),
+    durationMs: integer("duration_ms").notNull(),
+    statusCode: integer("status_code"),
+    /** null on a 2xx; else timeout, connect, dns, tls, network, blocked_target, http… */
+    errorClass: text("error_class"),
+    error: text("error"),
+    /** First 64 KiB of the answer's body. */
+    responseExcerpt: text("response_excerpt"),
+    outcome: text("outcome").notNull(),
+  },
+  (t) => [index("attempts_outbox").on(t.outboxId, t.id), index("attempts_time").on(t.startedAt)],
 );
