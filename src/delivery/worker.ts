@@ -1,0 +1,268 @@
+// Claims due rows, sends them, records the answer. The rows are the queue; this class
+// only holds what is cheap to lose: how many requests are in flight per endpoint and
+// the rate-limit buckets. A wake-up runs one synchronous claim pass (bun:sqlite is
+// synchronous), so two passes never interleave.
+import type { AllowTargets } from "../config.ts";
+import type { DeliveredEventType, Message, PayloadFormat } from "../domain.ts";
+import type { Logger } from "../log.ts";
+import type { Store } from "../store/db.ts";
+import { getMessage } from "../store/messages.ts";
+import { claim, finishRow, recordAttempt, releaseAllLeases, requeueRow, type OutboxRow } from "../store/outbox.ts";
+import type { DeliveryMetrics } from "./metrics.ts";
+import { buildPayload } from "./payload.ts";
+import { AUTO_DISABLE_AFTER_MS, decide, type Outcome } from "./policy.ts";
+import { TokenBucket } from "./rateLimit.ts";
+import { sendAttempt, type SendOutcome, type Timeouts } from "./send.ts";
+import { signatureHeaders } from "./sign.ts";
+import type { Lookup } from "./target.ts";
+
+/** Longer than any attempt can take (15 s), so a live attempt never loses its lease. */
+export const LEASE_MS = 60_000;
+
+export interface WorkerDeps {
+  store: Store;
+  log: Logger;
+  allow: AllowTargets;
+  userAgent: string;
+  /** The linked account's own phone and e-mail (user_phone / user_email). */
+  accountInfo(accountId: string): { phone: string | null; email: string | null };
+  /** Download link of a message's media, or null. */
+  fileUrl(message: Message): string | null;
+  metrics?: DeliveryMetrics;
+  timeouts?: Timeouts;
+  lookup?: Lookup;
+  random?: () => number;
+  now?: () => number;
+}
+
+interface EndpointRow {
+  id: string;
+  url: string;
+  format: PayloadFormat;
+  max_concurrency: number;
+  rate_limit_per_s: number | null;
+  retry_schedule: string | null;
+  secret: string;
+  previous_secret: string | null;
+  previous_secret_until: number | null;
+}
+
+export class DeliveryWorker {
+  private readonly inflight = new Map<string, number>();
+  private readonly buckets = new Map<string, TokenBucket>();
+  private scheduled = false;
+  private running = false;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private timerAt = 0;
+  private idle: (() => void) | null = null;
+  private readonly now: () => number;
+
+  constructor(private readonly deps: WorkerDeps) {
+    this.now = deps.now ?? Date.now;
+  }
+
+  /** Rows left in flight by a previous process go back to the queue, then work starts. */
+  start(): void {
+    const released = releaseAllLeases(this.deps.store.sqlite);
+    if (released) this.deps.log.info("requeued deliveries left in flight by the previous run", { count: released });
+    this.running = true;
+    this.wake();
+  }
+
+  /** Coalesces wake-ups of one tick into one claim pass. */
+  wake = (): void => {
+    if (!this.running || this.scheduled) return;
+    this.scheduled = true;
+    queueMicrotask(this.pump);
+  };
+
+  get inFlight(): number {
+    let n = 0;
+    for (const v of this.inflight.values()) n += v;
+    return n;
+  }
+
+  /** Stops claiming; waits (bounded) for attempts in flight. Unfinished rows are requeued at the next start. */
+  async stop(graceMs: number): Promise<void> {
+    this.running = false;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.inFlight === 0) return;
+    await Promise.race([new Promise<void>((resolve) => (this.idle = resolve)), Bun.sleep(graceMs)]);
+  }
+
+  private pump = (): void => {
+    this.scheduled = false;
+    if (!this.running) return;
+    const now = this.now();
+    const { sqlite } = this.deps.store;
+    const endpoints = sqlite
+      .query<EndpointRow, [number]>(
+        `SELECT id, url, format, max_concurrency, rate_limit_per_s, retry_schedule, secret, previous_secret, previous_secret_until
+         FROM webhooks WHERE enabled = 1 AND (paused_until IS NULL OR paused_until <= ?)`,
+      )
+      .all(now);
+    let nextWake = Infinity;
+    for (const endpoint of endpoints) {
+      let room = endpoint.max_concurrency - (this.inflight.get(endpoint.id) ?? 0);
+      if (room <= 0) continue;
+      const bucket = this.bucketFor(endpoint, now);
+      if (bucket) {
+        room = Math.min(room, bucket.available(now));
+        if (room <= 0) {
+          nextWake = Math.min(nextWake, bucket.waitMs(now));
+          continue;
+        }
+      }
+      const rows = claim(sqlite, endpoint.id, room, now, LEASE_MS);
+      if (bucket && rows.length === room) nextWake = Math.min(nextWake, bucket.waitMs(now) || 1);
+      for (const row of rows) {
+        bucket?.take();
+        this.inflight.set(endpoint.id, (this.inflight.get(endpoint.id) ?? 0) + 1);
+        void this.deliver(endpoint, row);
+      }
+    }
+    if (nextWake !== Infinity) this.wakeIn(nextWake);
+  };
+
+  /**
+   * A timer for the next near event (rate-limit token, a retry due in seconds); the sweep
+   * job finds everything else within a second, also after a restart.
+   */
+  private wakeIn(ms: number): void {
+    if (!this.running || ms > 60_000) return;
+    const at = this.now() + Math.max(1, ms);
+    if (this.timer && this.timerAt <= at && this.timerAt > this.now()) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.wake();
+    }, Math.max(1, ms));
+  }
+
+  private bucketFor(endpoint: EndpointRow, now: number): TokenBucket | null {
+    if (!endpoint.rate_limit_per_s) {
+      this.buckets.delete(endpoint.id);
+      return null;
+    }
+    let bucket = this.buckets.get(endpoint.id);
+    if (!bucket) this.buckets.set(endpoint.id, (bucket = new TokenBucket(endpoint.rate_limit_per_s, now)));
+    else bucket.setRate(endpoint.rate_limit_per_s);
+    return bucket;
+  }
+
+  private bodyOf(endpoint: EndpointRow, row: OutboxRow): string {
+    const event = row.event as DeliveredEventType;
+    let message: Message | null = null;
+    if (row.message_rowid !== null) message = getMessage(this.deps.store.sqlite, row.message_rowid);
+    else if (event === "webhook.test" && row.data) message = JSON.parse(row.data) as Message;
+    if (!message) {
+      // Events that are not about one message carry their body parts in the row.
+      return JSON.stringify({ event, ...(row.data ? (JSON.parse(row.data) as object) : {}), seq: row.seq });
+    }
+    const account = message.accountId ? this.deps.accountInfo(message.accountId) : { phone: null, email: null };
+    const payload = buildPayload({
+      event,
+      message,
+      seq: row.seq,
+      format: endpoint.format,
+      account: { id: message.accountId || null, ...account },
+      fileUrl: this.deps.fileUrl(message),
+    });
+    return JSON.stringify(payload);
+  }
+
+  private async deliver(endpoint: EndpointRow, row: OutboxRow): Promise<void> {
+    const startedAt = this.now();
+    let sent: SendOutcome;
+    try {
+      const body = this.bodyOf(endpoint, row);
+      const secrets = [endpoint.secret];
+      if (endpoint.previous_secret && (endpoint.previous_secret_until ?? 0) > startedAt) secrets.push(endpoint.previous_secret);
+      const headers = signatureHeaders({ id: row.id, timestamp: Math.floor(startedAt / 1000), body, secrets, userAgent: this.deps.userAgent });
+      sent = await sendAttempt({ url: endpoint.url, body, headers, allow: this.deps.allow, timeouts: this.deps.timeouts, lookup: this.deps.lookup });
+    } catch (error) {
+      // A bug on our side must not lose the row: count it as a failed attempt.
+      this.deps.log.error("delivery attempt failed before sending", { outbox_id: row.id, error });
+      sent = { result: { kind: "error", errorClass: "network" }, durationMs: 0, statusCode: null, error: `internal: ${(error as Error).message}`, excerpt: null };
+    }
+    const now = this.now();
+    const schedule = endpoint.retry_schedule ? (JSON.parse(endpoint.retry_schedule) as number[]) : undefined;
+    const outcome = decide(sent.result, { attempt: row.attempts, now, schedule, random: this.deps.random });
+    try {
+      this.record(endpoint, row, sent, outcome, startedAt, now);
+    } catch (error) {
+      // The row keeps its lease and is requeued when the lease runs out: retried, not lost.
+      this.deps.log.error("could not record a delivery attempt", { outbox_id: row.id, error });
+    }
+    this.deps.metrics?.attempt(endpoint.id, outcome.action, sent.durationMs);
+    if (outcome.action === "retry") this.wakeIn(outcome.at - now);
+    else if (outcome.action === "pause_endpoint") this.wakeIn(outcome.retryAt - now);
+    const left = (this.inflight.get(endpoint.id) ?? 1) - 1;
+    if (left > 0) this.inflight.set(endpoint.id, left);
+    else this.inflight.delete(endpoint.id);
+    if (this.idle && this.inFlight === 0) this.idle();
+    this.wake();
+  }
+
+  /** One transaction: the attempt row, the outbox row's new state, the endpoint's state. */
+  private record(endpoint: EndpointRow, row: OutboxRow, sent: SendOutcome, outcome: Outcome, startedAt: number, now: number): void {
+    const { sqlite } = this.deps.store;
+    sqlite
+      .transaction(() => {
+        recordAttempt(sqlite, {
+          outboxId: row.id,
+          webhookId: endpoint.id,
+          attempt: row.attempts,
+          startedAt,
+          durationMs: sent.durationMs,
+          statusCode: sent.statusCode,
+          errorClass: sent.result.kind === "error" ? sent.result.errorClass : sent.statusCode !== null && (sent.statusCode < 200 || sent.statusCode > 299) ? "http" : null,
+          error: sent.error,
+          responseExcerpt: sent.excerpt,
+          outcome: outcome.action,
+        });
+        switch (outcome.action) {
+          case "delivered":
+            finishRow(sqlite, row, "delivered", now, sent.statusCode, null);
+            sqlite.query("UPDATE webhooks SET failing_since = NULL WHERE id = ? AND failing_since IS NOT NULL").run(endpoint.id);
+            return;
+          case "dead":
+            finishRow(sqlite, row, "failed", now, sent.statusCode, sent.error);
+            break;
+          case "retry":
+            requeueRow(sqlite, row.id, outcome.at, sent.statusCode, sent.error);
+            break;
+          case "pause_endpoint":
+            // Throttling is not a failure of this event: it keeps its place in the schedule.
+            requeueRow(sqlite, row.id, outcome.retryAt, sent.statusCode, sent.error);
+            sqlite.query("UPDATE outbox SET attempts = attempts - 1 WHERE id = ?").run(row.id);
+            sqlite.query("UPDATE webhooks SET paused_until = ? WHERE id = ?").run(outcome.until, endpoint.id);
+            break;
+          case "disable_endpoint":
+            requeueRow(sqlite, row.id, now, sent.statusCode, sent.error);
+            disableEndpoint(sqlite, endpoint.id, outcome.reason, now);
+            break;
+        }
+        sqlite.query("UPDATE webhooks SET failing_since = COALESCE(failing_since, ?) WHERE id = ?").run(now, endpoint.id);
+        disableLongFailing(sqlite, now, endpoint.id);
+      })
+      .immediate();
+  }
+}
+
+function disableEndpoint(sqlite: Store["sqlite"], id: string, reason: string, now: number): void {
+  sqlite.query("UPDATE webhooks SET enabled = 0, disabled_reason = ?, disabled_at = ?, updated_at = ? WHERE id = ? AND enabled = 1").run(reason, now, now, id);
+}
+
+export const LONG_FAILING_REASON = "every attempt failed for 5 days";
+
+/** Endpoints (one, or all) whose every attempt failed for 5 days are disabled. */
+export function disableLongFailing(sqlite: Store["sqlite"], now: number, id?: string): number {
+  return sqlite
+    .query(
+      `UPDATE webhooks SET enabled = 0, disabled_reason = ?, disabled_at = ?, updated_at = ?
+       WHERE enabled = 1 AND failing_since IS NOT NULL AND failing_since <= ? AND (? IS NULL OR id = ?)`,
+    )
+    .run(LONG_FAILING_REASON, now, now, now - AUTO_DISABLE_AFTER_MS, id ?? null, id ?? null).changes;
+}

@@ -1,0 +1,96 @@
+// Message → rows. One transaction stores the message and one outbox row per matching
+// webhook; only after it commits is anyone told (the worker is woken at once, so live
+// latency does not wait for a timer). A duplicate message changes nothing.
+import type { EventType, Message, Ordering } from "../domain.ts";
+import type { Store } from "../store/db.ts";
+import { insertMessage } from "../store/messages.ts";
+import { enqueue, type OutboxRow } from "../store/outbox.ts";
+
+export interface IngestDeps {
+  store: Store;
+  /** Wakes the delivery worker; called after the commit. */
+  wake(): void;
+  onIngested?(message: Message, enqueued: number): void;
+}
+
+interface WebhookTarget {
+  id: string;
+  events: string;
+  account_ids: string | null;
+  ordering: Ordering;
+  include_history: number;
+}
+
+export interface IngestResult {
+  stored: boolean;
+  enqueued: number;
+}
+
+/** Live messages go first; history and backfill traffic yields to them. */
+export const PRIORITY_LIVE = 0;
+export const PRIORITY_HISTORY = 1;
+
+export function triggerOf(message: Message): EventType {
+  return message.direction === "sent" ? "message.sent" : "message.received";
+}
+
+function matches(w: WebhookTarget, event: string, message: Message): boolean {
+  if (!(JSON.parse(w.events) as string[]).includes(event)) return false;
+  if (w.account_ids !== null && !(JSON.parse(w.account_ids) as string[]).includes(message.accountId)) return false;
+  return !message.history || w.include_history === 1;
+}
+
+/**
+ * Stores a message and queues it for every webhook that wants it. `events` defaults to the
+ * message's trigger (`message.received` / `message.sent`).
+ */
+export function ingestMessage(deps: IngestDeps, message: Message, events: EventType[] = [triggerOf(message)]): IngestResult {
+  const { sqlite } = deps.store;
+  const result = sqlite.transaction((): IngestResult => {
+    const rowid = insertMessage(sqlite, message);
+    if (rowid === null) return { stored: false, enqueued: 0 };
+    const webhooks = sqlite.query<WebhookTarget, []>("SELECT id, events, account_ids, ordering, include_history FROM webhooks ORDER BY id").all();
+    let enqueued = 0;
+    for (const event of events) {
+      for (const w of webhooks) {
+        if (!matches(w, event, message)) continue;
+        enqueue(sqlite, {
+          webhookId: w.id,
+          ordering: w.ordering,
+          event,
+          accountId: message.accountId,
+          chatKey: message.chatId,
+          messageRowid: rowid,
+          data: null,
+          priority: message.history ? PRIORITY_HISTORY : PRIORITY_LIVE,
+        });
+        enqueued++;
+      }
+    }
+    return { stored: true, enqueued };
+  }).immediate();
+  if (result.stored) deps.onIngested?.(message, result.enqueued);
+  if (result.enqueued > 0) deps.wake();
+  return result;
+}
+
+/** `webhook.test` through the same queue, signing and worker as real events. */
+export function enqueueTestEvent(deps: IngestDeps, webhookId: string, ordering: Ordering, message: Message): OutboxRow {
+  const { sqlite } = deps.store;
+  const row = sqlite
+    .transaction(() =>
+      enqueue(sqlite, {
+        webhookId,
+        ordering,
+        event: "webhook.test",
+        accountId: null,
+        chatKey: message.chatId,
+        messageRowid: null,
+        data: message,
+        priority: PRIORITY_LIVE,
+      }),
+    )
+    .immediate();
+  deps.wake();
+  return row;
+}

@@ -1,0 +1,178 @@
+// The delivery queue as rows. Hot paths use prepared statements directly: they run once
+// per event and per attempt, and the query builder's overhead shows at thousands a second.
+import type { Database } from "bun:sqlite";
+import type { Ordering } from "../domain.ts";
+import { newId } from "./ids.ts";
+
+export type OutboxStatus = "pending" | "in_flight" | "delivered" | "failed";
+
+export interface OutboxRow {
+  id: string;
+  webhook_id: string;
+  message_rowid: number | null;
+  event: string;
+  account_id: string | null;
+  chat_key: string;
+  seq: number;
+  priority: number;
+  data: string | null;
+  status: OutboxStatus;
+  ready: number;
+  attempts: number;
+  available_at: number;
+  lease_until: number | null;
+  last_attempt_at: number | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  delivered_at: number | null;
+  created_at: number;
+}
+
+export interface EnqueueInput {
+  webhookId: string;
+  ordering: Ordering;
+  event: string;
+  accountId: string | null;
+  chatKey: string;
+  messageRowid: number | null;
+  data: unknown;
+  priority: number;
+}
+
+/** Call inside the transaction that stored the message: seq and row commit together. */
+export function enqueue(sqlite: Database, input: EnqueueInput, now = Date.now()): OutboxRow {
+  const { last_seq: seq } = sqlite
+    .query<{ last_seq: number }, [string, string]>(
+      `INSERT INTO chat_seq (webhook_id, chat_key, last_seq) VALUES (?, ?, 1)
+       ON CONFLICT (webhook_id, chat_key) DO UPDATE SET last_seq = last_seq + 1
+       RETURNING last_seq`,
+    )
+    .get(input.webhookId, input.chatKey)!;
+  // Per-chat order: a row is claimable only when nothing earlier of its chat is unfinished.
+  const ready =
+    input.ordering === "none" ||
+    !sqlite
+      .query(`SELECT 1 FROM outbox WHERE webhook_id = ? AND chat_key = ? AND status IN ('pending', 'in_flight') LIMIT 1`)
+      .get(input.webhookId, input.chatKey);
+  return sqlite
+    .query<OutboxRow, (string | number | null)[]>(
+      `INSERT INTO outbox (id, webhook_id, message_rowid, event, account_id, chat_key, seq, priority, data, status, ready, attempts, available_at, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, 0, ?, ?) RETURNING *`,
+    )
+    .get(
+      newId("msg", now),
+      input.webhookId,
+      input.messageRowid,
+      input.event,
+      input.accountId,
+      input.chatKey,
+      seq,
+      input.priority,
+      input.data === undefined || input.data === null ? null : JSON.stringify(input.data),
+      ready ? 1 : 0,
+      now,
+      now,
+    )!;
+}
+
+/** Claims up to `limit` due rows of one webhook with a lease, in one statement. */
+export function claim(sqlite: Database, webhookId: string, limit: number, now: number, leaseMs: number): OutboxRow[] {
+  return sqlite
+    .query<OutboxRow, [number, number, string, number, number]>(
+      `UPDATE outbox SET status = 'in_flight', lease_until = ?, attempts = attempts + 1, last_attempt_at = ?
+       WHERE id IN (
+         SELECT id FROM outbox
+         WHERE webhook_id = ? AND status = 'pending' AND ready = 1 AND available_at <= ?
+         ORDER BY priority, available_at, id LIMIT ?
+       ) RETURNING *`,
+    )
+    .all(now + leaseMs, now, webhookId, now, limit);
+}
+
+export interface AttemptRecord {
+  outboxId: string;
+  webhookId: string;
+  attempt: number;
+  startedAt: number;
+  durationMs: number;
+  statusCode: number | null;
+  errorClass: string | null;
+  error: string | null;
+  responseExcerpt: string | null;
+  outcome: string;
+}
+
+export function recordAttempt(sqlite: Database, a: AttemptRecord): void {
+  sqlite
+    .query(
+      `INSERT INTO delivery_attempts (outbox_id, webhook_id, attempt, started_at, duration_ms, status_code, error_class, error, response_excerpt, outcome)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    )
+    .run(a.outboxId, a.webhookId, a.attempt, a.startedAt, a.durationMs, a.statusCode, a.errorClass, a.error, a.responseExcerpt, a.outcome);
+}
+
+/** Finished (delivered or dead-lettered): the chat's next row becomes claimable. */
+export function finishRow(sqlite: Database, row: OutboxRow, status: "delivered" | "failed", now: number, statusCode: number | null, error: string | null): void {
+  sqlite
+    .query(
+      `UPDATE outbox SET status = ?, lease_until = NULL, last_status_code = ?, last_error = ?, delivered_at = ?
+       WHERE id = ?`,
+    )
+    .run(status, statusCode, error, status === "delivered" ? now : null, row.id);
+  promoteNext(sqlite, row.webhook_id, row.chat_key);
+}
+
+export function promoteNext(sqlite: Database, webhookId: string, chatKey: string): void {
+  const busy = sqlite
+    .query(`SELECT 1 FROM outbox WHERE webhook_id = ? AND chat_key = ? AND (status = 'in_flight' OR (status = 'pending' AND ready = 1)) LIMIT 1`)
+    .get(webhookId, chatKey);
+  if (busy) return;
+  sqlite
+    .query(
+      `UPDATE outbox SET ready = 1 WHERE id = (
+         SELECT id FROM outbox WHERE webhook_id = ? AND chat_key = ? AND status = 'pending' ORDER BY seq LIMIT 1
+       )`,
+    )
+    .run(webhookId, chatKey);
+}
+
+/** Back to the queue, due at `availableAt` (a retry, a pause, a disabled endpoint). */
+export function requeueRow(sqlite: Database, rowId: string, availableAt: number, statusCode: number | null, error: string | null): void {
+  sqlite
+    .query(`UPDATE outbox SET status = 'pending', lease_until = NULL, available_at = ?, last_status_code = ?, last_error = ? WHERE id = ?`)
+    .run(availableAt, statusCode, error, rowId);
+}
+
+/** Rows whose lease ran out (a worker died mid-send) go back to the queue. */
+export function releaseExpiredLeases(sqlite: Database, now: number): number {
+  return sqlite.query(`UPDATE outbox SET status = 'pending', lease_until = NULL WHERE status = 'in_flight' AND lease_until < ?`).run(now).changes;
+}
+
+/** At start-up every in-flight row belongs to a process that is gone. */
+export function releaseAllLeases(sqlite: Database): number {
+  return sqlite.query(`UPDATE outbox SET status = 'pending', lease_until = NULL WHERE status = 'in_flight'`).run().changes;
+}
+
+/**
+ * Recomputes which rows are claimable after an ordering change or a replay: with
+ * per-chat ordering, the lowest unfinished seq of each chat; with none, every pending row.
+ */
+export function recomputeReady(sqlite: Database, webhookId: string, ordering: Ordering): void {
+  if (ordering === "none") {
+    sqlite.query(`UPDATE outbox SET ready = 1 WHERE webhook_id = ? AND status = 'pending' AND ready = 0`).run(webhookId);
+    return;
+  }
+  sqlite
+    .query(
+      `UPDATE outbox SET ready = (seq = (
+         SELECT MIN(p.seq) FROM outbox p
+         WHERE p.webhook_id = outbox.webhook_id AND p.chat_key = outbox.chat_key AND p.status IN ('pending', 'in_flight')
+       ))
+       WHERE webhook_id = ? AND status = 'pending'`,
+    )
+    .run(webhookId);
+}
+
+export function getOutboxRow(sqlite: Database, id: string): OutboxRow | null {
+  return sqlite.query<OutboxRow, [string]>("SELECT * FROM outbox WHERE id = ?").get(id);
+}

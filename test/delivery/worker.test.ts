@@ -1,0 +1,98 @@
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { Webhook as Verifier } from "standardwebhooks";
+import { startEngine, textMessage, type Engine } from "../support/delivery.ts";
+import { startSink, type Sink } from "../support/sink.ts";
+
+let sink: Sink;
+let e: Engine;
+beforeAll(async () => {
+  sink = await startSink();
+});
+afterAll(() => sink.close());
+afterEach(async () => {
+  await e?.close();
+  sink.reset();
+});
+
+describe("live delivery", () => {
+  test("one message, one signed request with the Cooby body, delivered row and attempt", async () => {
+    e = startEngine();
+    const hook = e.webhook({ url: sink.url("/in") });
+    const m = textMessage();
+    e.send(m);
+    const [req] = await sink.waitFor(1);
+    expect(req!.method).toBe("POST");
+    expect(req!.path).toBe("/in");
+    expect(req!.headers["content-type"]).toBe("application/json");
+    expect(req!.headers["user-agent"]).toBe("wahook-test");
+    const verified = new Verifier(hook.secret).verify(req!.body, req!.headers) as Record<string, any>;
+    expect(verified).toMatchObject({
+      event: "message.received",
+      chat_id: m.chatId,
+      chat_type: "individual",
+      direction: "received",
+      user_phone: "15550000001",
+      user_email: "owner@example.com",
+      account_id: "acc_test",
+      history: false,
+      seq: 1,
+      timestamp: String(m.timestamp),
+      message: { id: m.id, type: "chat", text: m.text },
+    });
+    await waitUntil(() => e.outbox()[0]?.status === "delivered");
+    const attempts = e.store.sqlite.query("SELECT attempt, status_code, outcome, error_class FROM delivery_attempts").all();
+    expect(attempts).toEqual([{ attempt: 1, status_code: 200, outcome: "delivered", error_class: null }]);
+  });
+
+  test("a message seen twice is delivered once", async () => {
+    e = startEngine();
+    e.webhook({ url: sink.url() });
+    const m = textMessage();
+    e.send(m);
+    e.send({ ...m });
+    await sink.waitFor(1);
+    await Bun.sleep(100);
+    expect(sink.requests).toHaveLength(1);
+    expect(e.outbox()).toHaveLength(1);
+  });
+
+  test("events, accounts and history decide which webhooks get a message", async () => {
+    e = startEngine();
+    e.webhook({ url: sink.url("/received"), events: ["message.received"] });
+    e.webhook({ url: sink.url("/sent"), events: ["message.sent"] });
+    e.webhook({ url: sink.url("/other-account"), events: ["message.received"], accountIds: ["acc_other"] });
+    e.webhook({ url: sink.url("/history"), events: ["message.received"], includeHistory: true });
+    e.send(textMessage());
+    e.send(textMessage({ direction: "sent" }));
+    e.send(textMessage({ history: true }));
+    await sink.waitFor(4);
+    await Bun.sleep(100);
+    const got = sink.requests.map((r) => `${r.path} ${(r.json as any).event} ${(r.json as any).history}`).sort();
+    expect(got).toEqual([
+      "/history message.received false",
+      "/history message.received true",
+      "/received message.received false",
+      "/sent message.sent false",
+    ]);
+  });
+
+  test("a rotated secret: both signatures verify during the overlap", async () => {
+    e = startEngine();
+    const hook = e.webhook({ url: sink.url() });
+    const { rotateWebhookSecret } = await import("../../src/store/webhooks.ts");
+    const rotated = rotateWebhookSecret(e.store.db, hook.id)!;
+    e.send(textMessage());
+    const [req] = await sink.waitFor(1);
+    expect(req!.headers["webhook-signature"]!.split(" ")).toHaveLength(2);
+    expect(() => new Verifier(hook.secret).verify(req!.body, req!.headers)).not.toThrow();
+    expect(() => new Verifier(rotated.secret).verify(req!.body, req!.headers)).not.toThrow();
+  });
+});
+
+export async function waitUntil(check: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > until) throw new Error("condition not met in time");
+    await Bun.sleep(5);
+  }
+}

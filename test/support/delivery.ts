@@ -1,0 +1,87 @@
+// A delivery engine on a temp database, with short timeouts, wired like main.ts does.
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import type { Message } from "../../src/domain.ts";
+import { DeliveryMetrics } from "../../src/delivery/metrics.ts";
+import { DeliveryWorker, type WorkerDeps } from "../../src/delivery/worker.ts";
+import { ingestMessage, type IngestDeps } from "../../src/ingest/ingest.ts";
+import { silentLogger } from "../../src/log.ts";
+import { openStore, type Store } from "../../src/store/db.ts";
+import { insertWebhook, type WebhookInsert, type WebhookRow } from "../../src/store/webhooks.ts";
+import { tempDir } from "./app.ts";
+
+export interface Engine {
+  store: Store;
+  worker: DeliveryWorker;
+  metrics: DeliveryMetrics;
+  ingest: IngestDeps;
+  webhook(values: Partial<WebhookInsert> & { url: string }): WebhookRow;
+  send(message: Message): void;
+  outbox(): { id: string; status: string; chat_key: string; seq: number; attempts: number }[];
+  close(): Promise<void>;
+}
+
+export function startEngine(overrides: Partial<WorkerDeps> = {}): Engine {
+  const dir = tempDir("wahook-delivery-");
+  const store = openStore(join(dir, "wahook.db"));
+  const metrics = new DeliveryMetrics();
+  const worker = new DeliveryWorker({
+    store,
+    log: silentLogger,
+    allow: { loopback: true, private: false, cidrs: [] },
+    userAgent: "wahook-test",
+    accountInfo: () => ({ phone: "15550000001", email: "owner@example.com" }),
+    fileUrl: () => null,
+    metrics,
+    timeouts: { totalMs: 1_000, idleMs: 1_000 },
+    ...overrides,
+  });
+  const ingest: IngestDeps = { store, wake: worker.wake, onIngested: (m) => metrics.message(m.accountId) };
+  worker.start();
+  return {
+    store,
+    worker,
+    metrics,
+    ingest,
+    webhook: (values) => insertWebhook(store.db, { events: ["message.received", "message.sent"], ...values }),
+    send: (message) => void ingestMessage(ingest, message),
+    outbox: () => store.sqlite.query("SELECT id, status, chat_key, seq, attempts FROM outbox ORDER BY chat_key, seq").all() as never,
+    async close() {
+      await worker.stop(2_000);
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+let counter = 0;
+
+/** A plain received text message; override what a test cares about. */
+export function textMessage(overrides: Partial<Message> = {}): Message {
+  counter++;
+  const chatPhone = "491701234567";
+  return {
+    accountId: "acc_test",
+    id: `MSG${counter.toString().padStart(6, "0")}`,
+    chatId: `${chatPhone}@c.us`,
+    chatType: "individual",
+    chatTitle: "Alice",
+    direction: "received",
+    sender: { phone: chatPhone, wa_name: "Alice" },
+    participants: [
+      { phone: chatPhone, wa_name: "Alice" },
+      { phone: "15550000001", wa_name: "Owner" },
+    ],
+    type: "chat",
+    text: `hello ${counter}`,
+    caption: null,
+    quotedId: null,
+    location: null,
+    reaction: null,
+    media: null,
+    timestamp: 1_764_000_000 + counter,
+    history: false,
+    raw: { key: { id: `MSG${counter}` } },
+    ...overrides,
+  };
+}
