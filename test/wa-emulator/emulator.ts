@@ -95,6 +95,8 @@ export class Emulator extends EventEmitter {
 	readonly sessions = new Set<Session>();
 	refuseUntil = 0;
 	delayMs = 0;
+	/** how long the emulated recipient takes to send the delivery receipt */
+	receiptDelayMs = 30;
 	upgrade: UpgradeVariant;
 	mediaHostName = '127.0.0.1';
 	readonly historyDefaults: HistoryOptions;

@@ -76,7 +76,7 @@ export async function handleDeviceMessage(session: Session, node: BinaryNode) {
 				tag: 'receipt',
 				attrs: recipient ? { id, from: recipient, t: now() } : { id, from: to, participant: firstMember(session, to), t: now() }
 			});
-		}, 5).unref?.();
+		}, emu.receiptDelayMs).unref?.();
 	}
 }
 

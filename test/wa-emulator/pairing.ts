@@ -140,7 +140,12 @@ export function onLinkCodeHello(session: Session, iq: BinaryNode, reg: BinaryNod
 
 /** The user typed `code` into the phone of `phone`. */
 export async function enterPairingCode(emu: Emulator, phone: string, code: string, pushName?: string) {
-	const pending = emu.pendingCodes.get(digits(phone));
+	// the client's companion_hello may still be in flight: wait for it a little
+	let pending = emu.pendingCodes.get(digits(phone));
+	for (let i = 0; i < 100 && (!pending || pending.session.closed); i++) {
+		await new Promise(r => setTimeout(r, 20));
+		pending = emu.pendingCodes.get(digits(phone));
+	}
 	if (!pending || pending.session.closed) throw new Error(`no pairing code request pending for ${phone}`);
 	const code8 = code.replace(/[^0-9A-Za-z]/g, '').toUpperCase();
 	const w = pending.wrapped;
