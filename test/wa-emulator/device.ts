@@ -94,7 +94,8 @@ export function envelope(emu: Emulator, account: Account, env: Envelope, message
 async function groupStanza(identity: Identity, d: LinkedDevice, group: string, attrs: Record<string, string>, message: proto.IMessage): Promise<BinaryNode> {
 	const { ciphertext, skdm } = await identity.encryptGroup(group, message);
 	const content: BinaryNode[] = [];
-	const k = `${group}|${d.bundle.address}`;
+	// the device keys sender keys by (group, participant jid as addressed)
+	const k = `${group}|${attrs.participant}|${d.bundle.address}`;
 	if (!identity.skdmSent.has(k)) {
 		const enc = await identity.encryptTo(d.bundle, {
 			senderKeyDistributionMessage: { groupId: group, axolotlSenderKeyDistributionMessage: skdm }

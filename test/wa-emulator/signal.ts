@@ -109,3 +109,14 @@ export class Identity {
 		};
 	}
 }
+
+// libsignal logs every session rollover to the console ("Closing session: SessionEntry {…}");
+// in a test process that is pages of noise per run, so drop exactly those lines.
+const NOISY = ['Closing session', 'Closing open session', 'Decrypted message with closed session'];
+for (const level of ['info', 'warn', 'log'] as const) {
+	const orig = console[level].bind(console);
+	console[level] = (...args: unknown[]) => {
+		if (typeof args[0] === 'string' && NOISY.some(p => (args[0] as string).startsWith(p))) return;
+		orig(...args);
+	};
+}
