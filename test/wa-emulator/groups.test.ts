@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, expect, test } from 'bun:test';
+import { WAMessageAddressingMode } from 'baileys';
 import { pairByQr, type TestClient } from './client.ts';
 import type { DeviceHandle } from './device.ts';
 import { type StartedEmulator, startEmulator } from './emulator.ts';
@@ -27,7 +28,7 @@ test('groupFetchAllParticipating and groupMetadata list participants by LID with
 	const all = await client.sock.groupFetchAllParticipating();
 	const g = all[groupId];
 	expect(g?.subject).toBe('Team');
-	expect(g?.addressingMode).toBe('lid');
+	expect(g?.addressingMode).toBe(WAMessageAddressingMode.LID);
 	expect(g?.desc).toBe('our team');
 	const alice = dev.contact(ALICE);
 	expect(g?.participants).toContainEqual(expect.objectContaining({ id: alice.lidJid, phoneNumber: alice.pnJid, admin: 'superadmin' }));
