@@ -123,7 +123,7 @@ test('messages sent while offline are queued and delivered on reconnect (append,
 	await Bun.sleep(50);
 	const dev = emu.device(ME);
 	expect(dev.connected).toBe(false);
-	const ids = [];
+	const ids: string[] = [];
 	for (let i = 0; i < 3; i++) ids.push((await dev.sendText({ from: '15551230401', text: `while away ${i}` })).id);
 	const online = new Promise<{ offline: number }>(r => emu.once('online', r));
 	const back = await connect();

@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import net from 'node:net';
 import tls from 'node:tls';
+import zlib from 'node:zlib';
 
 export type UpgradeVariant = {
 	/** how header names are spelled in the 101 answer */
@@ -89,7 +90,9 @@ export async function startWsServer(opts: WsServerOptions): Promise<{ port: numb
 				...(v.extraHeaders ?? [])
 			];
 			sock.write(answer.join('\r\n') + '\r\n\r\n');
-			const conn = makeConnection(sock, path, headers);
+			const ext = (v.extraHeaders ?? []).find(h => /^sec-websocket-extensions:\s*permessage-deflate/i.test(h));
+			const deflate = ext ? (/client_no_context_takeover/i.test(ext) ? 'per-message' : 'takeover') : undefined;
+			const conn = makeConnection(sock, path, headers, deflate);
 			opts.onConnection(conn);
 			if (rest.length) conn.feed(rest);
 			sock.on('data', d => conn.feed(Buffer.from(d)));
@@ -133,7 +136,38 @@ function frame(opcode: number, payload: Uint8Array): Buffer {
 	return Buffer.concat([header, payload]);
 }
 
-function makeConnection(sock: net.Socket, path: string, headers: Record<string, string>) {
+/** permessage-deflate (RFC 7692) receiver with context takeover: one raw inflater per connection,
+ * each compressed message gets the 00 00 ff ff tail back and is flushed in order. We never
+ * compress what we send (allowed: compression is per message). */
+function makeInflater(mode: 'takeover' | 'per-message') {
+	const inflater = zlib.createInflateRaw();
+	let chain: Promise<unknown> = Promise.resolve();
+	return (data: Buffer, done: (out: Buffer) => void) => {
+		if (mode === 'per-message') {
+			// the client resets its compressor per message (and may end it with a final block)
+			chain = chain.then(() => done(data.length ? zlib.inflateRawSync(Buffer.concat([data, Buffer.from([0, 0, 0xff, 0xff])]), { finishFlush: zlib.constants.Z_SYNC_FLUSH }) : data));
+			return;
+		}
+		chain = chain.then(
+			() =>
+				new Promise<void>(resolve => {
+					const parts: Buffer[] = [];
+					const onData = (d: Buffer) => parts.push(d);
+					inflater.on('data', onData);
+					inflater.write(Buffer.concat([data, Buffer.from([0, 0, 0xff, 0xff])]));
+					inflater.flush(zlib.constants.Z_SYNC_FLUSH, () => {
+						inflater.off('data', onData);
+						done(Buffer.concat(parts));
+						resolve();
+					});
+				})
+		);
+	};
+}
+
+function makeConnection(sock: net.Socket, path: string, headers: Record<string, string>, deflate?: 'takeover' | 'per-message') {
+	const inflate = deflate ? makeInflater(deflate) : undefined;
+	let compressed = false;
 	let buf: Buffer = Buffer.alloc(0);
 	let fragments: Buffer[] = [];
 	let open = true;
@@ -202,11 +236,14 @@ function makeConnection(sock: net.Socket, path: string, headers: Record<string, 
 					continue;
 				}
 				if (opcode === 0xa) continue;
+				if (opcode !== 0) compressed = (b0 & 0x40) !== 0;
 				fragments.push(payload);
 				if (!fin) continue;
 				payload = fragments.length === 1 ? payload : Buffer.concat(fragments);
 				fragments = [];
-				conn.onMessage(payload);
+				if (compressed && inflate) inflate(payload, out => conn.onMessage(out));
+				else if (inflate) inflate(Buffer.alloc(0), () => conn.onMessage(payload));
+				else conn.onMessage(payload);
 			}
 		}
 	};
