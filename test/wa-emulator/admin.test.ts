@@ -59,7 +59,7 @@ test('starts in under a second and reports its URLs', async () => {
 test('scan a QR, send text and media, see what the device sent, list devices', async () => {
 	const c = await pair('15550007000');
 	const devices = await api('GET', '/devices');
-	expect(devices.map((d: { phone: string }) => d.phone)).toContain('15550007000');
+	expect((devices as unknown as { phone: string }[]).map(d => d.phone)).toContain('15550007000');
 	const t = await api('POST', '/devices/15550007000/messages', { kind: 'text', from: '15551230701', pushName: 'Ann', text: 'via admin' });
 	const m = await c.waitForMessage(x => x.key.id === t.id);
 	expect(m.message?.conversation).toBe('via admin');
