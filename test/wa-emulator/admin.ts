@@ -143,6 +143,12 @@ export function startAdmin(emu: StartedEmulator, port: number, hostname: string)
 				}
 			}
 			if (action === 'messages' && m === 'POST') return sendMessage(emu, phone, await body());
+			if (action === 'burst' && m === 'POST') {
+				const b = await body();
+				// answer at once; the burst runs in the background
+				void emu.device(phone).sendBurst({ count: Number(b.count ?? 100), contacts: b.contacts as number | undefined, rate: b.rate as number | undefined, via: b.via as never, prefix: b.prefix as string | undefined });
+				return { ok: true, count: Number(b.count ?? 100) };
+			}
 			if (action === 'sent' && m === 'GET') return emu.device(phone).sent();
 			if (action === 'history' && m === 'PUT') return emu.device(phone).setHistory((await body()) as never);
 			if (action === 'logout' && m === 'POST') {

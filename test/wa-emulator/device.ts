@@ -151,6 +151,23 @@ export function makeDeviceHandle(emu: Emulator, account: Account) {
 		sendEdit: (env: Envelope & { target: M.MessageKeyLike; text: string }) => send(env, M.edit(env.target, env.text)),
 		sendPoll: (env: Envelope & { name: string; options: string[]; selectable?: number }) =>
 			send(env, M.poll(emu, env.name, env.options, env.selectable)),
+		/** many texts from `contacts` contacts, each text "bench <i> <wall-clock ms at send>" so a
+		 * receiver can compute latency; `rate` msgs/s paces them (default: all at once) */
+		async sendBurst(o: { count: number; contacts?: number; rate?: number; via?: Via; prefix?: string }) {
+			const n = Math.max(1, o.contacts ?? 10);
+			const contacts = Array.from({ length: n }, (_, i) => `1555990${String(i).padStart(4, '0')}`);
+			const wall = () => performance.timeOrigin + performance.now();
+			const started = wall();
+			for (let i = 0; i < o.count; i++) {
+				if (o.rate) {
+					const due = started + (i * 1000) / o.rate;
+					const wait = due - wall();
+					if (wait > 1) await new Promise(r => setTimeout(r, wait));
+				}
+				await send({ from: contacts[i % n], via: o.via }, M.text(`${o.prefix ?? 'bench'} ${i} ${wall().toFixed(3)}`));
+			}
+			return { count: o.count, startedAt: started };
+		},
 		/** everything the account's devices sent (decrypted where the emulator holds the keys) */
 		sent: allSent,
 		waitForSent(pred: (s: SentRecord) => boolean = () => true, timeoutMs = 5000): Promise<SentRecord> {
