@@ -1,6 +1,6 @@
 // A bare Baileys client for the emulator tests: in-memory auth state, silenced logger, recorded
 // events with bounded waits. The wahook daemon does not use this; it talks to the emulator itself.
-import makeWASocket, { type AuthenticationCreds, type BaileysEventMap, Browsers, initAuthCreds, type WASocket } from 'baileys';
+import makeWASocket, { type AuthenticationCreds, type BaileysEventMap, Browsers, initAuthCreds, type UserFacingSocketConfig, type WASocket } from 'baileys';
 import { memoryKeyStore } from './keystore.ts';
 import { trustEmulatorRoot } from './noise.ts';
 import { silentLogger } from './signal.ts';
@@ -35,6 +35,8 @@ export type ClientOptions = {
 	/** process history sync (default true) */
 	history?: boolean;
 	connectTimeoutMs?: number;
+	/** extra makeWASocket options (e.g. qrTimeout) */
+	socket?: Partial<UserFacingSocketConfig>;
 };
 
 export type TestClient = Awaited<ReturnType<typeof startClient>>;
@@ -53,7 +55,8 @@ export function startClient(opts: ClientOptions) {
 		markOnlineOnConnect: false,
 		connectTimeoutMs: opts.connectTimeoutMs ?? 10_000,
 		defaultQueryTimeoutMs: 10_000,
-		retryRequestDelayMs: 50
+		retryRequestDelayMs: 50,
+		...opts.socket
 	});
 	const log: { [K in EventName]?: BaileysEventMap[K][] } = {};
 	const waiters = new Set<{ name: EventName; pred: (v: never) => boolean; resolve: (v: never) => void }>();

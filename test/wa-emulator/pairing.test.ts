@@ -74,3 +74,19 @@ test('unknown device credentials are refused with 401', async () => {
 test('a wrong QR is rejected by the emulator', () => {
 	expect(() => emu.scanQr('nope,AAAA,BBBB,CCCC', { phone: '1555' })).toThrow();
 });
+
+test('the emulator hands out 6 QR refs; when they run out the client closes with 408', async () => {
+	const c = startClient({ url: emu.url, history: false, socket: { qrTimeout: 40 } });
+	clients.push(c);
+	expect(await c.closed()).toBe(408);
+	const qrs = c.events('connection.update').filter(u => u.qr).map(u => u.qr);
+	expect(new Set(qrs).size).toBe(6);
+});
+
+test('sock.logout() removes the companion on the emulator and closes with 401', async () => {
+	const { client } = await pairByQr(emu, '15550000005', { history: false });
+	clients.push(client);
+	await client.sock.logout();
+	expect(await client.closed()).toBe(401);
+	expect(emu.device('15550000005').devices.length).toBe(0);
+});
