@@ -418,7 +418,9 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Started
 	closers.push(() => media.stop());
 	emu.mediaUrl = media.url;
 	emu.mediaHttpsUrl = media.httpsUrl;
-	emu.mediaHostName = new URL(media.httpsUrl ?? media.url).host;
+	// uploads go to https://<media_conn host>/mms/…: the CDN name in "whatsapp" mode (the client's
+	// rewrite sends it to mediaUrl), our https host in "local" mode
+	emu.mediaHostName = opts.mediaLinks === 'local' && media.httpsUrl ? new URL(media.httpsUrl).host : 'mmg.whatsapp.net';
 	emu.close = async () => {
 		for (const s of emu.sessions) s.drop();
 		for (const c of closers) await c();

@@ -3,7 +3,7 @@
 // Baileys downloads from `https://<host of url or mmg.whatsapp.net><directPath>` whenever
 // directPath is set, so either the client rewrites https://mmg.whatsapp.net to `mediaUrl`
 // (mediaLinks "whatsapp", the default) or trusts our certificate (mediaLinks "local").
-import { createCipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
 import { getMediaKeys, type MediaType } from 'baileys';
 import type { Emulator } from './emulator.ts';
 import type { TlsMaterial } from './tls.ts';
@@ -44,7 +44,7 @@ export class MediaStore {
 		const name = `${String(this.n++).padStart(6, '0')}_${randomBytes(6).toString('hex')}.enc`;
 		const directPath = `${PATH_PREFIX[type] ?? '/v/t62.0-24/'}${name}?ccb=11-4&oh=emu&oe=FFFFFFFF`;
 		this.blobs.set(directPath.split('?')[0]!, blob);
-		const host = this.emu.opts.mediaLinks === 'local' && this.httpsBase ? this.httpsBase : 'https://mmg.whatsapp.net';
+		const host = this.linkBase();
 		return {
 			url: `${host}${directPath}`,
 			directPath,
@@ -54,6 +54,22 @@ export class MediaStore {
 			fileLength: plain.length,
 			mediaKeyTimestamp: Math.floor(Date.now() / 1000)
 		};
+	}
+
+	private linkBase() {
+		return this.emu.opts.mediaLinks === 'local' && this.httpsBase ? this.httpsBase : 'https://mmg.whatsapp.net';
+	}
+
+	/** decrypt a stored blob (e.g. media the device uploaded) with the message's mediaKey */
+	async decrypt(directPath: string, mediaKey: Uint8Array, type: MediaType): Promise<Buffer> {
+		const blob = this.blobs.get(directPath.split('?')[0]!);
+		if (!blob) throw new Error(`no blob at ${directPath}`);
+		const { cipherKey, iv, macKey } = await getMediaKeys(mediaKey, type);
+		const enc = blob.subarray(0, blob.length - 10);
+		const mac = createHmac('sha256', macKey!).update(iv).update(enc).digest().subarray(0, 10);
+		if (!mac.equals(blob.subarray(blob.length - 10))) throw new Error('media mac mismatch');
+		const d = createDecipheriv('aes-256-cbc', cipherKey, iv);
+		return Buffer.concat([d.update(enc), d.final()]);
 	}
 
 	/** store an upload from a device (sendMessage with media); returns the path */
@@ -69,11 +85,12 @@ export class MediaStore {
 		const fetch = async (req: Request) => {
 			const u = new URL(req.url);
 			if (req.method === 'POST' && u.pathname.startsWith('/mms/')) {
-				// a device uploading media: keep the encrypted body, answer like the CDN does
+				// a device uploading media (sendMessage with media): keep the encrypted body and
+				// answer like the CDN does
 				const body = Buffer.from(await req.arrayBuffer());
-				const path = `/v/t62.0-24/up_${this.n++}.enc`;
+				const path = `/v/t62.0-24/up_${String(this.n++).padStart(6, '0')}.enc`;
 				this.put(path, body);
-				return Response.json({ url: `${this.httpsBase ?? ''}${path}`, direct_path: path });
+				return Response.json({ url: `${this.linkBase()}${path}?ccb=11-4`, direct_path: `${path}?ccb=11-4` });
 			}
 			const blob = this.blobs.get(u.pathname);
 			if (!blob) return new Response('not found', { status: 404 });
