@@ -69,11 +69,15 @@ export class DeliveryWorker {
     this.wake();
   }
 
-  /** Coalesces wake-ups of one tick into one claim pass. */
+  /**
+   * Coalesces wake-ups into one claim pass. setImmediate, not a microtask: when attempts
+   * fail without touching the network (a blocked address, a refused port), a microtask
+   * loop would run through the whole queue without ever yielding to the HTTP server.
+   */
   wake = (): void => {
     if (!this.running || this.scheduled) return;
     this.scheduled = true;
-    queueMicrotask(this.pump);
+    setImmediate(this.pump);
   };
 
   get inFlight(): number {

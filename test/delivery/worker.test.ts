@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test
 import { Webhook as Verifier } from "standardwebhooks";
 import { startEngine, textMessage, type Engine } from "../support/delivery.ts";
 import { startSink, type Sink } from "../support/sink.ts";
+import { waitUntil } from "../support/wait.ts";
 
 let sink: Sink;
 let e: Engine;
@@ -88,11 +89,3 @@ describe("live delivery", () => {
     expect(() => new Verifier(rotated.secret).verify(req!.body, req!.headers)).not.toThrow();
   });
 });
-
-export async function waitUntil(check: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > until) throw new Error("condition not met in time");
-    await Bun.sleep(5);
-  }
-}
