@@ -1,19 +1,11 @@
 // Per-chat order, isolation between endpoints, rate limits, bounded memory.
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { startEngine, textMessage, type Engine } from "../support/delivery.ts";
-import { startSink, type Sink, type SinkRequest } from "../support/sink.ts";
+import { describe, expect, test } from "bun:test";
+import { deliveryHarness, textMessage, type Engine } from "../support/delivery.ts";
+import type { SinkRequest } from "../support/sink.ts";
 import { waitUntil } from "../support/wait.ts";
 
-let sink: Sink;
+const t = deliveryHarness();
 let e: Engine;
-beforeAll(async () => {
-  sink = await startSink();
-});
-afterAll(() => sink.close());
-afterEach(async () => {
-  await e?.close();
-  sink.reset();
-});
 
 const body = (r: SinkRequest) => r.json as { chat_id: string; seq: number; message: { text: string } };
 const chatA = "111@c.us";
@@ -21,16 +13,16 @@ const chatB = "222@c.us";
 
 describe("order", () => {
   test("a failing chat holds back only itself; it then arrives in order with contiguous seq", async () => {
-    e = startEngine();
+    e = t.engine();
     let failuresLeft = 3;
-    sink.respondWith((req) => (body(req).chat_id === chatA && failuresLeft-- > 0 ? { status: 500 } : { status: 200 }));
-    e.webhook({ url: sink.url(), retrySchedule: [150, 150, 150] });
+    t.sink.respondWith((req) => (body(req).chat_id === chatA && failuresLeft-- > 0 ? { status: 500 } : { status: 200 }));
+    e.webhook({ url: t.sink.url(), retrySchedule: [150, 150, 150] });
     for (let i = 0; i < 5; i++) {
       e.send(textMessage({ chatId: chatA, text: `a${i}` }));
       e.send(textMessage({ chatId: chatB, text: `b${i}` }));
     }
-    await sink.waitFor((rs) => rs.filter((r) => r.headers["webhook-id"] && body(r).chat_id === chatA).length >= 8, 5_000);
-    const delivered = (chat: string) => sink.requests.filter((r) => body(r).chat_id === chat);
+    await t.sink.waitFor((rs) => rs.filter((r) => r.headers["webhook-id"] && body(r).chat_id === chatA).length >= 8, 5_000);
+    const delivered = (chat: string) => t.sink.requests.filter((r) => body(r).chat_id === chat);
     // Chat B was done while chat A was still failing its first event.
     const lastB = delivered(chatB).at(-1)!.receivedAt;
     const firstASuccess = delivered(chatA)[3]!.receivedAt;
@@ -44,63 +36,63 @@ describe("order", () => {
 
   test("per_chat sends one event of a chat at a time; none sends them in parallel", async () => {
     for (const ordering of ["per_chat", "none"] as const) {
-      e = startEngine();
+      e = t.engine();
       let open = 0;
       let maxOpen = 0;
-      sink.respondWith(async () => {
+      t.sink.respondWith(async () => {
         maxOpen = Math.max(maxOpen, ++open);
         await Bun.sleep(30);
         open--;
         return { status: 200 };
       });
-      e.webhook({ url: sink.url(), ordering, maxConcurrency: 8 });
+      e.webhook({ url: t.sink.url(), ordering, maxConcurrency: 8 });
       for (let i = 0; i < 8; i++) e.send(textMessage({ chatId: chatA }));
-      await sink.waitFor(8);
+      await t.sink.waitFor(8);
       expect({ ordering, maxOpen: maxOpen > 1 ? "parallel" : "serial" }).toEqual({ ordering, maxOpen: ordering === "none" ? "parallel" : "serial" });
       await e.close();
-      sink.reset();
+      t.sink.reset();
     }
-    e = startEngine();
+    e = t.engine();
   });
 });
 
 describe("isolation and pacing", () => {
   test("an endpoint that hangs does not delay another endpoint", async () => {
-    e = startEngine({ timeouts: { totalMs: 3_000, idleMs: 3_000 } });
-    sink.respondWith((req) => (req.path === "/slow" ? { hang: true } : { status: 200 }));
-    e.webhook({ url: sink.url("/slow"), ordering: "none", maxConcurrency: 4 });
-    e.webhook({ url: sink.url("/fast"), ordering: "none" });
+    e = t.engine({ timeouts: { totalMs: 3_000, idleMs: 3_000 } });
+    t.sink.respondWith((req) => (req.path === "/slow" ? { hang: true } : { status: 200 }));
+    e.webhook({ url: t.sink.url("/slow"), ordering: "none", maxConcurrency: 4 });
+    e.webhook({ url: t.sink.url("/fast"), ordering: "none" });
     for (let i = 0; i < 4; i++) e.send(textMessage({ chatId: `${i}@c.us` }));
-    await sink.waitFor((rs) => rs.filter((r) => r.path === "/slow").length === 4);
+    await t.sink.waitFor((rs) => rs.filter((r) => r.path === "/slow").length === 4);
     const sentAt = performance.now();
     e.send(textMessage({ chatId: "fast@c.us" }));
-    const [fast] = (await sink.waitFor((rs) => rs.some((r) => r.path === "/fast" && body(r).chat_id === "fast@c.us"))).filter(
+    const [fast] = (await t.sink.waitFor((rs) => rs.some((r) => r.path === "/fast" && body(r).chat_id === "fast@c.us"))).filter(
       (r) => body(r).chat_id === "fast@c.us",
     );
     expect(fast!.receivedMono - sentAt).toBeLessThan(100);
   });
 
   test("max_concurrency bounds requests in flight to one endpoint", async () => {
-    e = startEngine();
+    e = t.engine();
     let open = 0;
     let maxOpen = 0;
-    sink.respondWith(async () => {
+    t.sink.respondWith(async () => {
       maxOpen = Math.max(maxOpen, ++open);
       await Bun.sleep(20);
       open--;
       return { status: 200 };
     });
-    e.webhook({ url: sink.url(), ordering: "none", maxConcurrency: 3 });
+    e.webhook({ url: t.sink.url(), ordering: "none", maxConcurrency: 3 });
     for (let i = 0; i < 15; i++) e.send(textMessage({ chatId: `${i}@c.us` }));
-    await sink.waitFor(15);
+    await t.sink.waitFor(15);
     expect(maxOpen).toBe(3);
   });
 
   test("rate_limit_per_s paces requests", async () => {
-    e = startEngine();
-    e.webhook({ url: sink.url(), ordering: "none", rateLimitPerS: 20 });
+    e = t.engine();
+    e.webhook({ url: t.sink.url(), ordering: "none", rateLimitPerS: 20 });
     for (let i = 0; i < 30; i++) e.send(textMessage({ chatId: `${i}@c.us` }));
-    const got = await sink.waitFor(30, 5_000);
+    const got = await t.sink.waitFor(30, 5_000);
     const span = got.at(-1)!.receivedMono - got[0]!.receivedMono;
     // A burst of 20, then 10 more at 20/s: about 500 ms.
     expect(span).toBeGreaterThan(400);
@@ -110,7 +102,7 @@ describe("isolation and pacing", () => {
 
 describe("bounded memory", () => {
   test("100,000 pending rows with the receiver down are not loaded: at most max_concurrency in flight", async () => {
-    e = startEngine();
+    e = t.engine();
     const hook = e.webhook({ url: "http://127.0.0.1:1/down", ordering: "none", maxConcurrency: 4, retrySchedule: [3_600_000] });
     e.worker.stop(0);
     const { sqlite } = e.store;

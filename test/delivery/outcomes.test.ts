@@ -1,20 +1,11 @@
 // Every row of the outcome table in spec/DELIVERY.md, against a real receiver.
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import type { Reply } from "../support/sink.ts";
-import { startSink, type Sink } from "../support/sink.ts";
-import { startEngine, textMessage, type Engine } from "../support/delivery.ts";
+import { deliveryHarness, textMessage, type Engine } from "../support/delivery.ts";
 import { waitUntil } from "../support/wait.ts";
 
-let sink: Sink;
+const t = deliveryHarness();
 let e: Engine;
-beforeAll(async () => {
-  sink = await startSink();
-});
-afterAll(() => sink.close());
-afterEach(async () => {
-  await e?.close();
-  sink.reset();
-});
 
 interface Case {
   name: string;
@@ -79,9 +70,9 @@ const cases: Case[] = [
 
 describe("outcome of one attempt", () => {
   test.each(cases.map((c) => [c.name, c] as const))("%s", async (_name, c) => {
-    e = startEngine();
-    sink.respondWith(c.reply);
-    const hook = e.webhook({ url: sink.url() });
+    e = t.engine();
+    t.sink.respondWith(c.reply);
+    const hook = e.webhook({ url: t.sink.url() });
     const before = Date.now();
     e.send(textMessage());
     await waitUntil(() => e.store.sqlite.query("SELECT 1 FROM delivery_attempts").get() !== null);
@@ -107,7 +98,7 @@ describe("outcome of one attempt", () => {
   });
 
   test("a DNS name that does not resolve is a failed attempt of class dns", async () => {
-    e = startEngine({ lookup: async () => Promise.reject(Object.assign(new Error("nope"), { code: "ENOTFOUND" })) });
+    e = t.engine({ lookup: async () => Promise.reject(Object.assign(new Error("nope"), { code: "ENOTFOUND" })) });
     e.webhook({ url: "http://receiver.invalid/hook" });
     e.send(textMessage());
     await waitUntil(() => e.store.sqlite.query("SELECT 1 FROM delivery_attempts").get() !== null);
@@ -115,46 +106,46 @@ describe("outcome of one attempt", () => {
   });
 
   test("a DNS name that resolves to a refused address is never contacted", async () => {
-    e = startEngine({ allow: { loopback: false, private: false, cidrs: [] }, lookup: async () => [{ address: "127.0.0.1", family: 4 }] });
-    e.webhook({ url: `http://receiver.example:${new URL(sink.url()).port}/hook` });
+    e = t.engine({ allow: { loopback: false, private: false, cidrs: [] }, lookup: async () => [{ address: "127.0.0.1", family: 4 }] });
+    e.webhook({ url: `http://receiver.example:${new URL(t.sink.url()).port}/hook` });
     e.send(textMessage());
     await waitUntil(() => e.store.sqlite.query("SELECT 1 FROM delivery_attempts").get() !== null);
     expect(e.store.sqlite.query("SELECT outcome, error_class FROM delivery_attempts").get()).toEqual({ outcome: "retry", error_class: "blocked_target" });
-    expect(sink.requests).toHaveLength(0);
+    expect(t.sink.requests).toHaveLength(0);
   });
 
   test("retries follow the schedule until the dead letter, then the chat moves on", async () => {
-    e = startEngine();
-    sink.respondWith((req) => ((req.json as any).message.text === "poison" ? { status: 500 } : { status: 200 }));
-    e.webhook({ url: sink.url(), retrySchedule: [50, 100] });
+    e = t.engine();
+    t.sink.respondWith((req) => ((req.json as any).message.text === "poison" ? { status: 500 } : { status: 200 }));
+    e.webhook({ url: t.sink.url(), retrySchedule: [50, 100] });
     e.send(textMessage({ text: "poison" }));
     e.send(textMessage({ text: "next" }));
-    await sink.waitFor((r) => r.some((x) => (x.json as any).message.text === "next"), 5_000);
-    const texts = sink.requests.map((r) => (r.json as any).message.text);
+    await t.sink.waitFor((r) => r.some((x) => (x.json as any).message.text === "next"), 5_000);
+    const texts = t.sink.requests.map((r) => (r.json as any).message.text);
     expect(texts).toEqual(["poison", "poison", "poison", "next"]);
     await waitUntil(() => e.outbox().every((r) => r.status !== "pending" && r.status !== "in_flight"));
     expect(e.outbox().map((r) => [r.seq, r.status, r.attempts])).toEqual([
       [1, "failed", 3],
       [2, "delivered", 1],
     ]);
-    const gaps = sink.requests.slice(0, 3).map((r, i, all) => (i ? r.receivedAt - all[i - 1]!.receivedAt : 0));
+    const gaps = t.sink.requests.slice(0, 3).map((r, i, all) => (i ? r.receivedAt - all[i - 1]!.receivedAt : 0));
     expect(gaps[1]).toBeGreaterThanOrEqual(35);
     expect(gaps[2]).toBeGreaterThanOrEqual(75);
   });
 
   test("a webhook disabled by 410 delivers its queue when enabled again", async () => {
-    e = startEngine();
-    sink.respondWith([{ status: 410 }]);
-    const hook = e.webhook({ url: sink.url() });
+    e = t.engine();
+    t.sink.respondWith([{ status: 410 }]);
+    const hook = e.webhook({ url: t.sink.url() });
     e.send(textMessage());
     e.send(textMessage());
-    await sink.waitFor(1);
+    await t.sink.waitFor(1);
     await Bun.sleep(100);
-    expect(sink.requests).toHaveLength(1);
+    expect(t.sink.requests).toHaveLength(1);
     const { setWebhookEnabled } = await import("../../src/store/webhooks.ts");
     setWebhookEnabled(e.store.db, hook.id, true);
     e.worker.wake();
-    const got = await sink.waitFor(3);
+    const got = await t.sink.waitFor(3);
     expect(got.map((r) => (r.json as any).seq)).toEqual([1, 1, 2]);
     expect(new Set(got.slice(0, 2).map((r) => r.headers["webhook-id"])).size).toBe(1);
   });

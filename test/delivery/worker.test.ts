@@ -1,27 +1,18 @@
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { Webhook as Verifier } from "standardwebhooks";
-import { startEngine, textMessage, type Engine } from "../support/delivery.ts";
-import { startSink, type Sink } from "../support/sink.ts";
+import { deliveryHarness, textMessage, type Engine } from "../support/delivery.ts";
 import { waitUntil } from "../support/wait.ts";
 
-let sink: Sink;
+const t = deliveryHarness();
 let e: Engine;
-beforeAll(async () => {
-  sink = await startSink();
-});
-afterAll(() => sink.close());
-afterEach(async () => {
-  await e?.close();
-  sink.reset();
-});
 
 describe("live delivery", () => {
   test("one message, one signed request with the Cooby body, delivered row and attempt", async () => {
-    e = startEngine();
-    const hook = e.webhook({ url: sink.url("/in") });
+    e = t.engine();
+    const hook = e.webhook({ url: t.sink.url("/in") });
     const m = textMessage();
     e.send(m);
-    const [req] = await sink.waitFor(1);
+    const [req] = await t.sink.waitFor(1);
     expect(req!.method).toBe("POST");
     expect(req!.path).toBe("/in");
     expect(req!.headers["content-type"]).toBe("application/json");
@@ -46,29 +37,29 @@ describe("live delivery", () => {
   });
 
   test("a message seen twice is delivered once", async () => {
-    e = startEngine();
-    e.webhook({ url: sink.url() });
+    e = t.engine();
+    e.webhook({ url: t.sink.url() });
     const m = textMessage();
     e.send(m);
     e.send({ ...m });
-    await sink.waitFor(1);
+    await t.sink.waitFor(1);
     await Bun.sleep(100);
-    expect(sink.requests).toHaveLength(1);
+    expect(t.sink.requests).toHaveLength(1);
     expect(e.outbox()).toHaveLength(1);
   });
 
   test("events, accounts and history decide which webhooks get a message", async () => {
-    e = startEngine();
-    e.webhook({ url: sink.url("/received"), events: ["message.received"] });
-    e.webhook({ url: sink.url("/sent"), events: ["message.sent"] });
-    e.webhook({ url: sink.url("/other-account"), events: ["message.received"], accountIds: ["acc_other"] });
-    e.webhook({ url: sink.url("/history"), events: ["message.received"], includeHistory: true });
+    e = t.engine();
+    e.webhook({ url: t.sink.url("/received"), events: ["message.received"] });
+    e.webhook({ url: t.sink.url("/sent"), events: ["message.sent"] });
+    e.webhook({ url: t.sink.url("/other-account"), events: ["message.received"], accountIds: ["acc_other"] });
+    e.webhook({ url: t.sink.url("/history"), events: ["message.received"], includeHistory: true });
     e.send(textMessage());
     e.send(textMessage({ direction: "sent" }));
     e.send(textMessage({ history: true }));
-    await sink.waitFor(4);
+    await t.sink.waitFor(4);
     await Bun.sleep(100);
-    const got = sink.requests.map((r) => `${r.path} ${(r.json as any).event} ${(r.json as any).history}`).sort();
+    const got = t.sink.requests.map((r) => `${r.path} ${(r.json as any).event} ${(r.json as any).history}`).sort();
     expect(got).toEqual([
       "/history message.received false",
       "/history message.received true",
@@ -78,12 +69,12 @@ describe("live delivery", () => {
   });
 
   test("a rotated secret: both signatures verify during the overlap", async () => {
-    e = startEngine();
-    const hook = e.webhook({ url: sink.url() });
+    e = t.engine();
+    const hook = e.webhook({ url: t.sink.url() });
     const { rotateWebhookSecret } = await import("../../src/store/webhooks.ts");
     const rotated = rotateWebhookSecret(e.store.db, hook.id)!;
     e.send(textMessage());
-    const [req] = await sink.waitFor(1);
+    const [req] = await t.sink.waitFor(1);
     expect(req!.headers["webhook-signature"]!.split(" ")).toHaveLength(2);
     expect(() => new Verifier(hook.secret).verify(req!.body, req!.headers)).not.toThrow();
     expect(() => new Verifier(rotated.secret).verify(req!.body, req!.headers)).not.toThrow();

@@ -1,4 +1,5 @@
 // A delivery engine on a temp database, with short timeouts, wired like main.ts does.
+import { afterAll, afterEach, beforeAll } from "bun:test";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Message } from "../../src/domain.ts";
@@ -9,6 +10,7 @@ import { silentLogger } from "../../src/log.ts";
 import { openStore, type Store } from "../../src/store/db.ts";
 import { insertWebhook, type WebhookInsert, type WebhookRow } from "../../src/store/webhooks.ts";
 import { tempDir } from "./app.ts";
+import { startSink, type Sink } from "./sink.ts";
 
 export interface Engine {
   store: Store;
@@ -83,5 +85,33 @@ export function textMessage(overrides: Partial<Message> = {}): Message {
     history: false,
     raw: { key: { id: `MSG${counter}` } },
     ...overrides,
+  };
+}
+
+/**
+ * The usual test file set-up: one sink for the file, a fresh engine per test (closed
+ * after it), the sink's record cleared between tests.
+ */
+export function deliveryHarness(): { readonly sink: Sink; engine(overrides?: Partial<WorkerDeps>): Engine } {
+  let sink: Sink | undefined;
+  let current: Engine | undefined;
+  beforeAll(async () => {
+    sink = await startSink();
+  });
+  afterAll(() => sink?.close());
+  afterEach(async () => {
+    await current?.close();
+    current = undefined;
+    sink?.reset();
+  });
+  return {
+    get sink() {
+      if (!sink) throw new Error("the sink starts in beforeAll");
+      return sink;
+    },
+    engine(overrides = {}) {
+      current = startEngine(overrides);
+      return current;
+    },
   };
 }
