@@ -1,4 +1,4 @@
-// The only place that wires stages together: config → data folder → store → api.
+// The only place that wires stages together: config → data folder → store → delivery → jobs → api.
 import { chmodSync, mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { createApp } from "./api/app.ts";
@@ -7,7 +7,13 @@ import { ConfigError, loadConfig, type Config } from "./config.ts";
 import { checkTarget } from "./delivery/targetCheck.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { bootstrapKeys } from "./store/apiKeys.ts";
-import { openStore } from "./store/db.ts";
+import { openStore, type Store } from "./store/db.ts";
+import { allQueueDepths } from "./store/deliveries.ts";
+import { DeliveryMetrics, renderPrometheus } from "./delivery/metrics.ts";
+import { buildTestMessage } from "./delivery/payload.ts";
+import { DeliveryWorker, disableLongFailing } from "./delivery/worker.ts";
+import { enqueueTestEvent, type IngestDeps } from "./ingest/ingest.ts";
+import { startJobs } from "./jobs/index.ts";
 import { VERSION } from "./version.ts";
 
 /** How long in-flight requests may take to finish after SIGTERM before they are cut. */
@@ -39,12 +45,41 @@ function announceGeneratedKey(key: string): void {
   );
 }
 
-export async function serve(config: Config): Promise<void> {
-  const log = createLogger(config.logLevel);
+export interface Daemon {
+  port: number;
+  store: Store;
+  worker: DeliveryWorker;
+  ingest: IngestDeps;
+  /** Stops accepting requests, lets in-flight work finish (bounded), closes the database. */
+  stop(): Promise<void>;
+}
+
+/** Wires config → data folder → store → delivery → jobs → api, and starts listening. */
+export function startDaemon(config: Config, log: Logger): Daemon {
   prepareDataDir(config.dataDir, log);
   const store = openStore(join(config.dataDir, "wahook.db"));
   const generated = bootstrapKeys(store.db, config.apiKey);
   if (generated) announceGeneratedKey(generated);
+
+  const metrics = new DeliveryMetrics();
+  const worker = new DeliveryWorker({
+    store,
+    log,
+    allow: config.allowTargets,
+    userAgent: `wahook/${VERSION}`,
+    // Filled in by the WhatsApp stage once accounts exist.
+    accountInfo: () => ({ phone: null, email: null }),
+    fileUrl: () => null,
+    metrics,
+  });
+  const ingest: IngestDeps = { store, wake: worker.wake, onIngested: (m) => metrics.message(m.accountId) };
+  const jobs = startJobs({
+    store,
+    log,
+    retentionDays: config.retentionDays,
+    wakeDelivery: worker.wake,
+    disableLongFailing: (now) => disableLongFailing(store.sqlite, now),
+  });
 
   const app = createApp({
     store,
@@ -53,6 +88,11 @@ export async function serve(config: Config): Promise<void> {
     version: VERSION,
     startedAt: Date.now(),
     checkTarget: (url) => checkTarget(url, config.allowTargets),
+    delivery: {
+      sendTest: (webhookId, ordering) => enqueueTestEvent(ingest, webhookId, ordering, buildTestMessage(null, Date.now())).id,
+      wake: worker.wake,
+      metrics: () => renderPrometheus(metrics, allQueueDepths(store.sqlite), Date.now()),
+    },
   });
   const server = Bun.serve({
     hostname: config.host,
@@ -61,17 +101,40 @@ export async function serve(config: Config): Promise<void> {
     maxRequestBodySize: 16 * 1024 * 1024,
     fetch: (request) => app.handle(request),
   });
+  worker.start();
   log.info("wahook started", { version: VERSION, url: `http://${config.host}:${server.port}`, swagger: `${config.publicUrl}/swagger` });
 
+  let stopped: Promise<void> | null = null;
+  return {
+    port: server.port!,
+    store,
+    worker,
+    ingest,
+    stop() {
+      stopped ??= (async () => {
+        const cut = setTimeout(() => server.stop(true), SHUTDOWN_GRACE_MS);
+        await server.stop(false);
+        clearTimeout(cut);
+        jobs.stop();
+        // Attempts still running after the grace period keep their rows in flight; the
+        // next start requeues them (at-least-once, same webhook-id).
+        await worker.stop(SHUTDOWN_GRACE_MS);
+        store.close();
+      })();
+      return stopped;
+    },
+  };
+}
+
+export async function serve(config: Config): Promise<void> {
+  const log = createLogger(config.logLevel);
+  const daemon = startDaemon(config, log);
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info("shutting down", { signal });
-    const cut = setTimeout(() => server.stop(true), SHUTDOWN_GRACE_MS);
-    await server.stop(false);
-    clearTimeout(cut);
-    store.close();
+    await daemon.stop();
     log.info("stopped");
     process.exit(0);
   };

@@ -4,6 +4,7 @@
 import { openapi } from "@elysiajs/openapi";
 import { Elysia } from "elysia";
 import type { Config } from "../config.ts";
+import type { Ordering } from "../domain.ts";
 import type { TargetVerdict } from "../delivery/targetCheck.ts";
 import { ApiError } from "../errors.ts";
 import type { Logger } from "../log.ts";
@@ -13,7 +14,9 @@ import { authenticate } from "./auth.ts";
 import { checkDeclaredLength, parseJsonBody } from "./body.ts";
 import { toErrorResponse } from "./errors.ts";
 import { apiKeyRoutes } from "./routes/apiKeys.ts";
+import { deliveryRoutes } from "./routes/deliveries.ts";
 import { healthRoutes } from "./routes/health.ts";
+import { metricsRoutes } from "./routes/metrics.ts";
 import { webhookRoutes } from "./routes/webhooks.ts";
 import { SWAGGER_ASSET_BASE, swaggerAssets } from "./swaggerAssets.ts";
 
@@ -26,6 +29,15 @@ export interface AppDeps {
   startedAt: number;
   /** Is this webhook URL an allowed target? (delivery/target.ts, wired by main.ts) */
   checkTarget(url: string): Promise<TargetVerdict>;
+  /** The delivery stage, as callbacks (main.ts wires them to the worker and ingest). */
+  delivery: {
+    /** Queues a `webhook.test` event; returns the delivery id. */
+    sendTest(webhookId: string, ordering: Ordering): string;
+    /** Wakes the worker after rows became due (replay, enable, ordering change). */
+    wake(): void;
+    /** Prometheus text for /metrics. */
+    metrics(): string;
+  };
 }
 
 const callers = new WeakMap<Request, ApiKeyRow>();
@@ -83,6 +95,7 @@ export function createApp(deps: AppDeps) {
           },
           tags: [
             { name: "webhooks", description: "Endpoints that receive the events, and their secrets." },
+            { name: "deliveries", description: "What was sent to a webhook, every attempt, replays and dead letters." },
             { name: "api-keys", description: "Keys for this API: `admin` to change, `read` to look." },
             { name: "system", description: "Health and documentation." },
           ],
@@ -98,7 +111,9 @@ export function createApp(deps: AppDeps) {
     .use(swaggerAssets)
     .use(healthRoutes(deps))
     .use(apiKeyRoutes(deps))
-    .use(webhookRoutes(deps));
+    .use(webhookRoutes(deps))
+    .use(deliveryRoutes(deps))
+    .use(metricsRoutes(deps));
 
   const patterns = () => app.routes.map((r) => ({ method: r.method, re: routePattern(r.path) }));
   let compiled: ReturnType<typeof patterns> | null = null;

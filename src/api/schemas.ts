@@ -217,3 +217,117 @@ export const Health = t.Object(
   },
   { examples: [{ status: "ok", version: "0.1.0", uptime_s: 12.3, database: "ok" }] },
 );
+
+// ---- Deliveries -----------------------------------------------------------------------
+
+const DELIVERY_STATUSES = ["pending", "in_flight", "delivered", "failed"] as const;
+
+const IsoTime = (description: string) =>
+  t.String({ description: `${description} ISO 8601, e.g. 2026-11-24T10:00:00Z.`, examples: ["2026-11-24T10:00:00Z"] });
+
+export const DeliveryQuery = t.Object(
+  {
+    status: t.Optional(oneOf(DELIVERY_STATUSES, { description: "Only deliveries in this state (`failed` = dead letters)." })),
+    chat_id: t.Optional(t.String({ description: "Only this chat (`<phone>@c.us` or `<id>@g.us`).", examples: ["491701234567@c.us"] })),
+    since: t.Optional(IsoTime("Queued at or after this time.")),
+    until: t.Optional(IsoTime("Queued at or before this time.")),
+    limit: PageQuery.properties.limit,
+    cursor: PageQuery.properties.cursor,
+  },
+  { additionalProperties: false },
+);
+
+export const DeadLetterQuery = t.Object({ limit: PageQuery.properties.limit, cursor: PageQuery.properties.cursor }, { additionalProperties: false });
+
+export const DeliveryParams = t.Object({
+  id: IdParams.properties.id,
+  delivery_id: t.String({ description: "Delivery id (also the `webhook-id` header the receiver got).", examples: ["msg_06H0TK9Q1D2B4XJ8ZC3E5RNWMA"] }),
+});
+
+export const Delivery = t.Object(
+  {
+    id: t.String({ description: "Also the `webhook-id` header: the same on every retry and replay." }),
+    webhook_id: t.String(),
+    event: t.String(),
+    account_id: t.Union([t.String(), t.Null()]),
+    chat_id: t.String(),
+    seq: t.Integer({ description: "Position in the chat's stream for this webhook." }),
+    history: t.Boolean({ description: "History or backfill traffic (sent after live traffic)." }),
+    status: oneOf(DELIVERY_STATUSES),
+    attempts: t.Integer(),
+    next_attempt_at: t.Union([Timestamp, t.Null()], { description: "When a pending delivery is due." }),
+    last_attempt_at: NullableTimestamp,
+    last_status_code: t.Union([t.Integer(), t.Null()]),
+    last_error: t.Union([t.String(), t.Null()]),
+    delivered_at: NullableTimestamp,
+    created_at: Timestamp,
+  },
+  {
+    examples: [
+      {
+        id: "msg_06H0TK9Q1D2B4XJ8ZC3E5RNWMA",
+        webhook_id: "wh_06H0TK2F3M4PQ9QXCGMARXVFNB",
+        event: "message.received",
+        account_id: "acc_06H0TJZ8W1M2N3P4Q5R6S7T8V9",
+        chat_id: "491701234567@c.us",
+        seq: 42,
+        history: false,
+        status: "delivered",
+        attempts: 1,
+        next_attempt_at: null,
+        last_attempt_at: "2026-11-24T10:00:00.004Z",
+        last_status_code: 200,
+        last_error: null,
+        delivered_at: "2026-11-24T10:00:00.009Z",
+        created_at: "2026-11-24T10:00:00.002Z",
+      },
+    ],
+  },
+);
+
+export const Attempt = t.Object({
+  attempt: t.Integer(),
+  started_at: Timestamp,
+  duration_ms: t.Integer(),
+  status_code: t.Union([t.Integer(), t.Null()]),
+  error_class: t.Union([t.String(), t.Null()], { description: "null on a 2xx; else timeout, connect, dns, tls, network, blocked_target, http…" }),
+  error: t.Union([t.String(), t.Null()]),
+  response_excerpt: t.Union([t.String(), t.Null()], { description: "The start of the receiver's answer (at most 64 KiB)." }),
+  outcome: t.String({ description: "What the policy decided: delivered, retry, pause_endpoint, disable_endpoint, dead_letter." }),
+});
+
+export const DeliveryWithAttempts = t.Composite([Delivery, t.Object({ attempt_log: t.Array(Attempt) })]);
+
+export const ReplaySince = t.Object(
+  { since: IsoTime("Replay deliveries queued at or after this time."), until: t.Optional(IsoTime("…and at or before this time.")) },
+  { additionalProperties: false, examples: [{ since: "2026-11-24T00:00:00Z" }] },
+);
+
+export const ReplayResult = t.Object(
+  { replayed: t.Integer({ description: "Deliveries put back in the queue (with their original ids)." }) },
+  { examples: [{ replayed: 12 }] },
+);
+
+export const TestEventResult = t.Object(
+  { delivery_id: t.String({ description: "Follow it at GET /v1/webhooks/{id}/deliveries/{delivery_id}." }), status: t.String() },
+  { examples: [{ delivery_id: "msg_06H0TK9Q1D2B4XJ8ZC3E5RNWMA", status: "pending" }] },
+);
+
+export const QueueStats = t.Object(
+  {
+    pending: t.Integer(),
+    in_flight: t.Integer(),
+    delivered: t.Integer({ description: "Delivered and still within retention." }),
+    failed: t.Integer({ description: "Dead letters." }),
+    oldest_pending_age_s: t.Union([t.Number(), t.Null()], { description: "Age of the oldest undelivered event." }),
+    paused_until: t.Union([Timestamp, t.Null()], { description: "The receiver asked us to wait (429/503 with Retry-After)." }),
+    failing_since: t.Union([Timestamp, t.Null()], { description: "Every attempt since then failed; 5 days of this disables the webhook." }),
+    enabled: t.Boolean(),
+    disabled_reason: t.Union([t.String(), t.Null()]),
+  },
+  {
+    examples: [
+      { pending: 3, in_flight: 1, delivered: 1520, failed: 0, oldest_pending_age_s: 0.4, paused_until: null, failing_since: null, enabled: true, disabled_reason: null },
+    ],
+  },
+);

@@ -3,6 +3,7 @@
 import { maskUrl } from "../delivery/target.ts";
 import type { EventType } from "../domain.ts";
 import type { ApiKeyRow } from "../store/apiKeys.ts";
+import type { AttemptRow, DeliveryRow } from "../store/deliveries.ts";
 import type { WebhookRow } from "../store/webhooks.ts";
 
 export const iso = (ms: number) => new Date(ms).toISOString();
@@ -40,5 +41,38 @@ export function webhookView(row: WebhookRow, now = Date.now()) {
     secret_rotating_until: row.previousSecretUntil && row.previousSecretUntil > now ? iso(row.previousSecretUntil) : null,
     created_at: iso(row.createdAt),
     updated_at: iso(row.updatedAt),
+  };
+}
+
+export function deliveryView(row: DeliveryRow) {
+  return {
+    id: row.id,
+    webhook_id: row.webhook_id,
+    event: row.event,
+    account_id: row.account_id,
+    chat_id: row.chat_key,
+    seq: row.seq,
+    history: row.priority > 0,
+    status: row.status,
+    attempts: row.attempts,
+    next_attempt_at: row.status === "pending" ? iso(row.available_at) : null,
+    last_attempt_at: isoOrNull(row.last_attempt_at),
+    last_status_code: row.last_status_code,
+    last_error: row.last_error,
+    delivered_at: isoOrNull(row.delivered_at),
+    created_at: iso(row.created_at),
+  };
+}
+
+export function attemptView(a: AttemptRow) {
+  return {
+    attempt: a.attempt,
+    started_at: iso(a.started_at),
+    duration_ms: a.duration_ms,
+    status_code: a.status_code,
+    error_class: a.error_class,
+    error: a.error,
+    response_excerpt: a.response_excerpt,
+    outcome: a.outcome,
   };
 }

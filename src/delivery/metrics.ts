@@ -24,3 +24,41 @@ export class DeliveryMetrics {
     this.ingested.set(accountId, (this.ingested.get(accountId) ?? 0) + 1);
   }
 }
+
+const esc = (v: string) => v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
+
+/**
+ * Prometheus text format. Counters come from this process; queue depths and ages are
+ * read from the rows at scrape time.
+ */
+export function renderPrometheus(m: DeliveryMetrics, depths: QueueDepth[], now: number): string {
+  const out: string[] = [];
+  out.push("# HELP wahook_deliveries_total Delivery attempts by webhook and outcome.", "# TYPE wahook_deliveries_total counter");
+  for (const [key, n] of m.outcomes) {
+    const [webhook, outcome] = key.split("\u0000") as [string, string];
+    out.push(`wahook_deliveries_total{webhook_id="${esc(webhook)}",outcome="${esc(outcome)}"} ${n}`);
+  }
+  out.push("# HELP wahook_delivery_attempt_duration_seconds Duration of one HTTP attempt.", "# TYPE wahook_delivery_attempt_duration_seconds histogram");
+  DURATION_BUCKETS_S.forEach((le, i) => out.push(`wahook_delivery_attempt_duration_seconds_bucket{le="${le}"} ${m.durationCounts[i]}`));
+  out.push(`wahook_delivery_attempt_duration_seconds_bucket{le="+Inf"} ${m.durationCount}`);
+  out.push(`wahook_delivery_attempt_duration_seconds_sum ${m.durationSum}`, `wahook_delivery_attempt_duration_seconds_count ${m.durationCount}`);
+  out.push("# HELP wahook_queue_depth Deliveries by webhook and state (failed = dead letters).", "# TYPE wahook_queue_depth gauge");
+  for (const d of depths) out.push(`wahook_queue_depth{webhook_id="${esc(d.webhook_id)}",status="${d.status}"} ${d.n}`);
+  out.push("# HELP wahook_queue_oldest_pending_age_seconds Age of the oldest undelivered event per webhook.", "# TYPE wahook_queue_oldest_pending_age_seconds gauge");
+  const oldest = new Map<string, number>();
+  for (const d of depths) {
+    if (d.status === "failed" || d.oldest === null) continue;
+    oldest.set(d.webhook_id, Math.min(oldest.get(d.webhook_id) ?? Infinity, d.oldest));
+  }
+  for (const [webhook, t] of oldest) out.push(`wahook_queue_oldest_pending_age_seconds{webhook_id="${esc(webhook)}"} ${Math.max(0, now - t) / 1000}`);
+  out.push("# HELP wahook_messages_ingested_total Messages stored, by account.", "# TYPE wahook_messages_ingested_total counter");
+  for (const [account, n] of m.ingested) out.push(`wahook_messages_ingested_total{account_id="${esc(account)}"} ${n}`);
+  return out.join("\n") + "\n";
+}
+
+export interface QueueDepth {
+  webhook_id: string;
+  status: string;
+  n: number;
+  oldest: number | null;
+}

@@ -5,7 +5,12 @@ import { join } from "node:path";
 import { createApp, type AppDeps } from "../../src/api/app.ts";
 import { loadConfig, type Config } from "../../src/config.ts";
 import { checkTarget } from "../../src/delivery/targetCheck.ts";
+import { DeliveryMetrics, renderPrometheus } from "../../src/delivery/metrics.ts";
+import { buildTestMessage } from "../../src/delivery/payload.ts";
+import { enqueueTestEvent, type IngestDeps } from "../../src/ingest/ingest.ts";
+import { DeliveryWorker } from "../../src/delivery/worker.ts";
 import { silentLogger } from "../../src/log.ts";
+import { allQueueDepths } from "../../src/store/deliveries.ts";
 import { generateKey, insertKey } from "../../src/store/apiKeys.ts";
 import { openStore } from "../../src/store/db.ts";
 
@@ -17,14 +22,16 @@ export interface TestApp {
   config: Config;
   /** JSON request through app.handle; `key: null` sends no key. */
   call(method: string, path: string, opts?: { body?: unknown; rawBody?: string; key?: string | null; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
-  close(): void;
+  ingest: IngestDeps;
+  close(): Promise<void>;
 }
 
 export function tempDir(prefix = "wahook-test-"): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-export function startTestApp(env: Record<string, string> = {}): TestApp {
+/** `deliver: true` runs a real delivery worker on the app's store (short timeouts). */
+export function startTestApp(env: Record<string, string> = {}, opts: { deliver?: boolean } = {}): TestApp {
   const dir = tempDir();
   const config = loadConfig({ WAHOOK_DATA_DIR: dir, WAHOOK_ALLOW_TARGETS: "loopback", ...env });
   const store = openStore(join(dir, "wahook.db"));
@@ -32,6 +39,21 @@ export function startTestApp(env: Record<string, string> = {}): TestApp {
   const readKey = generateKey();
   insertKey(store.db, adminKey, "test admin", "admin", "api");
   insertKey(store.db, readKey, "test reader", "read", "api");
+  const metrics = new DeliveryMetrics();
+  const worker = opts.deliver
+    ? new DeliveryWorker({
+        store,
+        log: silentLogger,
+        allow: config.allowTargets,
+        userAgent: "wahook-test",
+        accountInfo: () => ({ phone: null, email: null }),
+        fileUrl: () => null,
+        metrics,
+        timeouts: { totalMs: 1_000, idleMs: 1_000 },
+      })
+    : null;
+  const wake = worker ? worker.wake : () => {};
+  const ingest: IngestDeps = { store, wake, onIngested: (m) => metrics.message(m.accountId) };
   const deps: AppDeps = {
     store,
     config,
@@ -39,8 +61,14 @@ export function startTestApp(env: Record<string, string> = {}): TestApp {
     version: "test",
     startedAt: Date.now(),
     checkTarget: (url) => checkTarget(url, config.allowTargets),
+    delivery: {
+      sendTest: (webhookId, ordering) => enqueueTestEvent(ingest, webhookId, ordering, buildTestMessage(null, Date.now())).id,
+      wake,
+      metrics: () => renderPrometheus(metrics, allQueueDepths(store.sqlite), Date.now()),
+    },
   };
   const app = createApp(deps);
+  worker?.start();
   return {
     app,
     deps,
@@ -64,7 +92,9 @@ export function startTestApp(env: Record<string, string> = {}): TestApp {
       } catch {}
       return { status: res.status, body: parsed, headers: res.headers };
     },
-    close() {
+    ingest,
+    async close() {
+      await worker?.stop(2_000);
       store.close();
       rmSync(dir, { recursive: true, force: true });
     },

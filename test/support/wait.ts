@@ -1,7 +1,7 @@
-/** Polls `check` every 5 ms; fails the test with `what` when it is not true in time. */
-export async function waitUntil(check: () => boolean, timeoutMs = 5_000, what = "condition"): Promise<void> {
+/** Polls `check` (sync or async) every 5 ms; fails the test with `what` when it is not true in time. */
+export async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs = 5_000, what = "condition"): Promise<void> {
   const until = Date.now() + timeoutMs;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > until) throw new Error(`${what} not met within ${timeoutMs} ms`);
     await Bun.sleep(5);
   }

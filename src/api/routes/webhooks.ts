@@ -11,6 +11,7 @@ import {
   type WebhookPatch,
   type WebhookRow,
 } from "../../store/webhooks.ts";
+import { recomputeReady } from "../../store/outbox.ts";
 import type { AppDeps } from "../app.ts";
 import { DEFAULT_LIMIT, decodeCursor, pageOf } from "../pagination.ts";
 import { CreateWebhook, IdParams, PageQuery, PatchWebhook, Webhook, WebhookWithSecret, errorResponses, page } from "../schemas.ts";
@@ -42,7 +43,7 @@ function toRow(body: PatchBody): WebhookPatch {
   return row;
 }
 
-export function webhookRoutes({ store, checkTarget }: AppDeps) {
+export function webhookRoutes({ store, checkTarget, delivery }: AppDeps) {
   const { db } = store;
 
   async function assertTarget(url: string): Promise<void> {
@@ -89,10 +90,16 @@ export function webhookRoutes({ store, checkTarget }: AppDeps) {
     .patch(
       "/:id",
       async ({ params, body }) => {
-        mustGet(params.id);
+        const before = mustGet(params.id);
         if (body.url !== undefined) await assertTarget(body.url);
-        const row = updateWebhook(db, params.id, toRow(body));
+        const row = store.sqlite.transaction(() => {
+          const updated = updateWebhook(db, params.id, toRow(body));
+          // Heads of the per-chat queues depend on the ordering: recompute them with the change.
+          if (updated && updated.ordering !== before.ordering) recomputeReady(store.sqlite, updated.id, updated.ordering);
+          return updated;
+        })();
         if (!row) throw new ApiError("not_found", `No webhook ${params.id}.`);
+        delivery.wake();
         return webhookView(row);
       },
       {
@@ -119,7 +126,9 @@ export function webhookRoutes({ store, checkTarget }: AppDeps) {
       "/:id/enable",
       ({ params }) => {
         mustGet(params.id);
-        return webhookView(setWebhookEnabled(db, params.id, true)!);
+        const row = setWebhookEnabled(db, params.id, true)!;
+        delivery.wake();
+        return webhookView(row);
       },
       { params: IdParams, response: { 200: Webhook, ...errorResponses }, detail: { summary: "Enable a webhook; queued events flow again", tags } },
     )

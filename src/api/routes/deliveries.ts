@@ -1,0 +1,182 @@
+// The delivery log of one webhook: what was sent, every attempt, replays, dead letters,
+// queue depth, and a test event through the real path.
+import { Elysia } from "elysia";
+import { ApiError } from "../../errors.ts";
+import { getDelivery, listDeliveries, queueStats, replayDeliveries } from "../../store/deliveries.ts";
+import { getWebhook, type WebhookRow } from "../../store/webhooks.ts";
+import type { AppDeps } from "../app.ts";
+import { DEFAULT_LIMIT, decodeCursor, pageOf } from "../pagination.ts";
+import {
+  DeadLetterQuery,
+  Delivery,
+  DeliveryParams,
+  DeliveryQuery,
+  DeliveryWithAttempts,
+  IdParams,
+  QueueStats,
+  ReplayResult,
+  ReplaySince,
+  TestEventResult,
+  errorResponses,
+  page,
+} from "../schemas.ts";
+import { attemptView, deliveryView, isoOrNull } from "../views.ts";
+
+const tags = ["deliveries"];
+
+/** An ISO 8601 time → ms, or a validation error naming the field. */
+function parseTime(value: string | undefined, field: string): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = /^\d{4}-\d{2}-\d{2}/.test(value) ? Date.parse(value) : NaN;
+  if (Number.isNaN(ms)) {
+    const message = `${field}: '${value}' is not an ISO 8601 time such as 2026-11-24T10:00:00Z.`;
+    throw new ApiError("validation_failed", message, [{ field, message: "Expected an ISO 8601 time" }]);
+  }
+  return ms;
+}
+
+function parseRange(since: string | undefined, until: string | undefined, where: "query" | "body") {
+  const range = { since: parseTime(since, `${where}.since`), until: parseTime(until, `${where}.until`) };
+  if (range.since !== undefined && range.until !== undefined && range.since > range.until) {
+    const message = `${where}.since is after ${where}.until; swap them.`;
+    throw new ApiError("validation_failed", message, [{ field: `${where}.since`, message: "Must not be after until" }]);
+  }
+  return range;
+}
+
+export function deliveryRoutes({ store, delivery }: AppDeps) {
+  const { db, sqlite } = store;
+
+  function mustGet(id: string): WebhookRow {
+    const row = getWebhook(db, id);
+    if (!row) throw new ApiError("not_found", `No webhook ${id}.`);
+    return row;
+  }
+
+  return new Elysia({ name: "deliveries", prefix: "/v1/webhooks/:id" })
+    .post(
+      "/test",
+      ({ params, set }) => {
+        const hook = mustGet(params.id);
+        const id = delivery.sendTest(hook.id, hook.ordering);
+        set.status = 202;
+        return { delivery_id: id, status: hook.enabled ? "pending" : "pending (webhook disabled: it is sent once enabled)" };
+      },
+      {
+        params: IdParams,
+        response: { 202: TestEventResult, ...errorResponses },
+        detail: { summary: "Send a `webhook.test` event through the real queue, signing and retries", tags },
+      },
+    )
+    .get(
+      "/deliveries",
+      ({ params, query }) => {
+        mustGet(params.id);
+        const limit = query.limit ?? DEFAULT_LIMIT;
+        const { since, until } = parseRange(query.since, query.until, "query");
+        const rows = listDeliveries(sqlite, params.id, {
+          status: query.status,
+          chatKey: query.chat_id,
+          since,
+          until,
+          before: decodeCursor(query.cursor),
+          limit: limit + 1,
+        });
+        return pageOf(rows, limit, deliveryView);
+      },
+      {
+        params: IdParams,
+        query: DeliveryQuery,
+        response: { 200: page(Delivery), ...errorResponses },
+        detail: { summary: "List deliveries, newest first (filter by status, chat, time)", tags },
+      },
+    )
+    .get(
+      "/dead-letters",
+      ({ params, query }) => {
+        mustGet(params.id);
+        const limit = query.limit ?? DEFAULT_LIMIT;
+        const rows = listDeliveries(sqlite, params.id, { status: "failed", before: decodeCursor(query.cursor), limit: limit + 1 });
+        return pageOf(rows, limit, deliveryView);
+      },
+      {
+        params: IdParams,
+        query: DeadLetterQuery,
+        response: { 200: page(Delivery), ...errorResponses },
+        detail: { summary: "Dead letters: deliveries that ran out of retries (replay them once fixed)", tags },
+      },
+    )
+    .get(
+      "/deliveries/:delivery_id",
+      ({ params }) => {
+        mustGet(params.id);
+        const found = getDelivery(sqlite, params.id, params.delivery_id);
+        if (!found) throw new ApiError("not_found", `No delivery ${params.delivery_id} for webhook ${params.id}.`);
+        return { ...deliveryView(found.row), attempt_log: found.attempts.map(attemptView) };
+      },
+      {
+        params: DeliveryParams,
+        response: { 200: DeliveryWithAttempts, ...errorResponses },
+        detail: { summary: "One delivery with every attempt (status, timing, error, answer excerpt)", tags },
+      },
+    )
+    .post(
+      "/deliveries/:delivery_id/replay",
+      ({ params, set }) => {
+        const hook = mustGet(params.id);
+        const found = getDelivery(sqlite, params.id, params.delivery_id);
+        if (!found) throw new ApiError("not_found", `No delivery ${params.delivery_id} for webhook ${params.id}.`);
+        if (found.row.status === "in_flight") throw new ApiError("conflict", "This delivery is being attempted right now; replay it once the attempt ends.");
+        const replayed = replayDeliveries(sqlite, hook.id, hook.ordering, { id: params.delivery_id }, Date.now());
+        delivery.wake();
+        set.status = 202;
+        return { replayed };
+      },
+      {
+        params: DeliveryParams,
+        response: { 202: ReplayResult, ...errorResponses },
+        detail: { summary: "Send one delivery again, with the same `webhook-id`", tags },
+      },
+    )
+    .post(
+      "/replay",
+      ({ params, body, set }) => {
+        const hook = mustGet(params.id);
+        const { since, until } = parseRange(body.since, body.until, "body");
+        const replayed = replayDeliveries(sqlite, hook.id, hook.ordering, { since: since!, until }, Date.now());
+        delivery.wake();
+        set.status = 202;
+        return { replayed };
+      },
+      {
+        params: IdParams,
+        body: ReplaySince,
+        response: { 202: ReplayResult, ...errorResponses },
+        detail: { summary: "Send again everything queued since a time (same `webhook-id`s, per-chat order kept)", tags },
+      },
+    )
+    .get(
+      "/stats",
+      ({ params }) => {
+        const hook = mustGet(params.id);
+        const s = queueStats(sqlite, hook.id);
+        const now = Date.now();
+        return {
+          pending: s.pending,
+          in_flight: s.in_flight,
+          delivered: s.delivered,
+          failed: s.failed,
+          oldest_pending_age_s: s.oldest_pending_created_at === null ? null : Math.max(0, now - s.oldest_pending_created_at) / 1000,
+          paused_until: hook.pausedUntil && hook.pausedUntil > now ? isoOrNull(hook.pausedUntil) : null,
+          failing_since: isoOrNull(hook.failingSince),
+          enabled: hook.enabled,
+          disabled_reason: hook.disabledReason,
+        };
+      },
+      {
+        params: IdParams,
+        response: { 200: QueueStats, ...errorResponses },
+        detail: { summary: "Queue depth and health of this webhook", tags },
+      },
+    );
+}

@@ -1,0 +1,25 @@
+import { Elysia, t } from "elysia";
+import { authenticate } from "../auth.ts";
+import type { AppDeps } from "../app.ts";
+import { errorResponses } from "../schemas.ts";
+
+export function metricsRoutes({ store, config, delivery }: AppDeps) {
+  return new Elysia({ name: "metrics" }).get(
+    "/metrics",
+    ({ request, set }) => {
+      // Outside /v1, so the auth hook does not run: check here unless made public.
+      if (!config.metricsPublic) authenticate(store.db, request);
+      set.headers["content-type"] = "text/plain; version=0.0.4; charset=utf-8";
+      return delivery.metrics();
+    },
+    {
+      response: { 200: t.String({ description: "Prometheus text format." }), ...errorResponses },
+      detail: {
+        summary: "Prometheus metrics (API key needed unless WAHOOK_METRICS_PUBLIC=true)",
+        description:
+          "wahook_deliveries_total{webhook_id,outcome}, wahook_delivery_attempt_duration_seconds (histogram), wahook_queue_depth{webhook_id,status}, wahook_queue_oldest_pending_age_seconds{webhook_id}, wahook_messages_ingested_total{account_id}.",
+        tags: ["system"],
+      },
+    },
+  );
+}
