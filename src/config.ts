@@ -24,6 +24,12 @@ export interface Config {
   logLevel: LogLevel;
   allowTargets: AllowTargets;
   waUrl: string | null;
+  /** Replaces https://mmg.whatsapp.net in media downloads (the test emulator's media host). */
+  waMediaUrl: string | null;
+  /** Noise certificate root public key override (hex), for the test emulator only. */
+  waRootKey: string | null;
+  mediaMaxBytes: number;
+  mediaTtlMs: number;
   retentionDays: number;
   metricsPublic: boolean;
 }
@@ -45,6 +51,10 @@ export const SETTINGS: Setting[] = [
   { env: "WAHOOK_LOG_LEVEL", default: "info", form: "debug, info, warn or error", help: "least severe level written to stdout" },
   { env: "WAHOOK_ALLOW_TARGETS", default: "none", form: "none, or a comma list of loopback, private and CIDR ranges", help: "private address ranges webhooks may target" },
   { env: "WAHOOK_WA_URL", default: "(WhatsApp's own)", form: "a ws:// or wss:// URL", help: "WhatsApp web socket override, for the test emulator" },
+  { env: "WAHOOK_WA_MEDIA_URL", default: "(WhatsApp's own)", form: "an http(s) URL", help: "media host override (replaces https://mmg.whatsapp.net), for the test emulator" },
+  { env: "WAHOOK_WA_ROOT_KEY", default: "(WhatsApp's own)", form: "64 hex characters", help: "testing only: trust this Noise certificate root key (the emulator's)" },
+  { env: "WAHOOK_MEDIA_MAX_MB", default: "15", form: "an integer 0-2048", help: "media larger than this is not downloaded (file_url null, file_size set)" },
+  { env: "WAHOOK_MEDIA_TTL_DAYS", default: "7", form: "an integer 1-365", help: "how long media links handed to receivers stay valid" },
   { env: "WAHOOK_RETENTION_DAYS", default: "30", form: "an integer 1-3650", help: "days delivered events and attempts are kept" },
   { env: "WAHOOK_METRICS_PUBLIC", default: "false", form: "true or false", help: "serve /metrics without an API key" },
 ];
@@ -162,7 +172,18 @@ export function loadConfig(env: Env = envWithDotenv()): Config {
     logLevel: logLevel as LogLevel,
     allowTargets,
     waUrl: url(env, "WAHOOK_WA_URL", ["ws:", "wss:"]),
+    waMediaUrl: url(env, "WAHOOK_WA_MEDIA_URL", ["http:", "https:"]),
+    waRootKey: rootKey(env),
+    mediaMaxBytes: integer(env, "WAHOOK_MEDIA_MAX_MB", 15, 0, 2048) * 1024 * 1024,
+    mediaTtlMs: integer(env, "WAHOOK_MEDIA_TTL_DAYS", 7, 1, 365) * 86_400_000,
     retentionDays: integer(env, "WAHOOK_RETENTION_DAYS", 30, 1, 3650),
     metricsPublic: boolean(env, "WAHOOK_METRICS_PUBLIC", false),
   };
+}
+
+function rootKey(env: Record<string, string | undefined>): string | null {
+  const value = env.WAHOOK_WA_ROOT_KEY;
+  if (!value) return null;
+  if (!/^[0-9a-fA-F]{64}$/.test(value)) bad("WAHOOK_WA_ROOT_KEY", value);
+  return value.toLowerCase();
 }

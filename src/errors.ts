@@ -16,6 +16,8 @@ export const ERRORS = {
   target_invalid: { status: 422, message: "The webhook URL cannot be parsed." },
   target_forbidden: { status: 422, message: "Link-local and cloud-metadata addresses are never allowed as webhook targets." },
   target_private: { status: 422, message: "Loopback and private addresses are refused unless allowed with WAHOOK_ALLOW_TARGETS." },
+  account_open: { status: 409, message: "This account is paired and connected; log it out first to pair another phone." },
+  qr_unavailable: { status: 503, message: "No QR code yet: the connection to WhatsApp is still starting. Try again in a few seconds." },
   conflict: { status: 409, message: "The resource is not in a state that allows this." },
   internal: { status: 500, message: "Something went wrong on our side; the request was not applied. See the server log." },
 } as const satisfies Record<string, { status: number; message: string }>;

@@ -12,7 +12,11 @@ import { allQueueDepths } from "./store/deliveries.ts";
 import { DeliveryMetrics, renderPrometheus } from "./delivery/metrics.ts";
 import { buildTestMessage } from "./delivery/payload.ts";
 import { DeliveryWorker, disableLongFailing } from "./delivery/worker.ts";
-import { enqueueTestEvent, type IngestDeps } from "./ingest/ingest.ts";
+import { enqueueTestEvent, ingestMessage, type IngestDeps } from "./ingest/ingest.ts";
+import { getAccount } from "./store/accounts.ts";
+import { AccountManager } from "./wa/accounts.ts";
+import { attachHandlers } from "./wa/events.ts";
+import { rewriteMediaHost, trustCertificateRoot } from "./wa/transport.ts";
 import { startJobs } from "./jobs/index.ts";
 import { VERSION } from "./version.ts";
 
@@ -50,12 +54,13 @@ export interface Daemon {
   store: Store;
   worker: DeliveryWorker;
   ingest: IngestDeps;
+  accounts: AccountManager;
   /** Stops accepting requests, lets in-flight work finish (bounded), closes the database. */
   stop(): Promise<void>;
 }
 
 /** Wires config → data folder → store → delivery → jobs → api, and starts listening. */
-export function startDaemon(config: Config, log: Logger): Daemon {
+export function startDaemon(config: Config, log: Logger, opts: { quietQr?: boolean } = {}): Daemon {
   prepareDataDir(config.dataDir, log);
   const store = openStore(join(config.dataDir, "wahook.db"));
   const generated = bootstrapKeys(store.db, config.apiKey);
@@ -67,8 +72,10 @@ export function startDaemon(config: Config, log: Logger): Daemon {
     log,
     allow: config.allowTargets,
     userAgent: `wahook/${VERSION}`,
-    // Filled in by the WhatsApp stage once accounts exist.
-    accountInfo: () => ({ phone: null, email: null }),
+    accountInfo: (id) => {
+      const account = getAccount(store.db, id);
+      return { phone: account?.phone ?? null, email: account?.email ?? null };
+    },
     fileUrl: () => null,
     metrics,
   });
@@ -79,6 +86,16 @@ export function startDaemon(config: Config, log: Logger): Daemon {
     retentionDays: config.retentionDays,
     wakeDelivery: worker.wake,
     disableLongFailing: (now) => disableLongFailing(store.sqlite, now),
+  });
+
+  if (config.waRootKey) trustCertificateRoot(config.waRootKey);
+  if (config.waMediaUrl) rewriteMediaHost(config.waMediaUrl);
+  const accounts = new AccountManager({
+    store,
+    log,
+    waUrl: config.waUrl,
+    quiet: opts.quietQr,
+    attach: (sock, accountId) => attachHandlers(sock, accountId, { store, log, deliver: (message, events) => ingestMessage(ingest, message, events) }),
   });
 
   const app = createApp({
@@ -93,6 +110,7 @@ export function startDaemon(config: Config, log: Logger): Daemon {
       wake: worker.wake,
       metrics: () => renderPrometheus(metrics, allQueueDepths(store.sqlite), Date.now()),
     },
+    accounts,
   });
   const server = Bun.serve({
     hostname: config.host,
@@ -102,7 +120,8 @@ export function startDaemon(config: Config, log: Logger): Daemon {
     fetch: (request) => app.handle(request),
   });
   worker.start();
-  log.info("wahook started", { version: VERSION, url: `http://${config.host}:${server.port}`, swagger: `${config.publicUrl}/swagger` });
+  const resumed = accounts.resumeAll();
+  log.info("wahook started", { version: VERSION, url: `http://${config.host}:${server.port}`, swagger: `${config.publicUrl}/swagger`, accounts_resumed: resumed });
 
   let stopped: Promise<void> | null = null;
   return {
@@ -110,12 +129,14 @@ export function startDaemon(config: Config, log: Logger): Daemon {
     store,
     worker,
     ingest,
+    accounts,
     stop() {
       stopped ??= (async () => {
         const cut = setTimeout(() => server.stop(true), SHUTDOWN_GRACE_MS);
         await server.stop(false);
         clearTimeout(cut);
         jobs.stop();
+        accounts.stopAll();
         // Attempts still running after the grace period keep their rows in flight; the
         // next start requeues them (at-least-once, same webhook-id).
         await worker.stop(SHUTDOWN_GRACE_MS);

@@ -9,10 +9,12 @@ import type { TargetVerdict } from "../delivery/targetCheck.ts";
 import { ApiError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { Store } from "../store/db.ts";
+import type { AccountRow } from "../store/accounts.ts";
 import type { ApiKeyRow } from "../store/apiKeys.ts";
 import { authenticate } from "./auth.ts";
 import { checkDeclaredLength, parseJsonBody } from "./body.ts";
 import { toErrorResponse } from "./errors.ts";
+import { accountRoutes } from "./routes/accounts.ts";
 import { apiKeyRoutes } from "./routes/apiKeys.ts";
 import { deliveryRoutes } from "./routes/deliveries.ts";
 import { healthRoutes } from "./routes/health.ts";
@@ -37,6 +39,15 @@ export interface AppDeps {
     wake(): void;
     /** Prometheus text for /metrics. */
     metrics(): string;
+  };
+  /** The WhatsApp stage (src/wa/accounts.ts), as callbacks. Errors are ApiErrors. */
+  accounts: {
+    create(name: string, email: string | null): AccountRow;
+    qr(id: string): Promise<{ qr: string; expires_at: string; png_data_url: string }>;
+    pairingCode(id: string, phone: string): Promise<{ code: string }>;
+    logout(id: string): Promise<AccountRow>;
+    restart(id: string): AccountRow;
+    remove(id: string, purge: boolean): void;
   };
 }
 
@@ -94,6 +105,7 @@ export function createApp(deps: AppDeps) {
               "WhatsApp → webhooks gateway. Click **Authorize** and paste your API key (printed once at first start, or the value of WAHOOK_API_KEY).",
           },
           tags: [
+            { name: "accounts", description: "Linked WhatsApp numbers: pairing by QR or code, state, logout." },
             { name: "webhooks", description: "Endpoints that receive the events, and their secrets." },
             { name: "deliveries", description: "What was sent to a webhook, every attempt, replays and dead letters." },
             { name: "api-keys", description: "Keys for this API: `admin` to change, `read` to look." },
@@ -111,6 +123,7 @@ export function createApp(deps: AppDeps) {
     .use(swaggerAssets)
     .use(healthRoutes(deps))
     .use(apiKeyRoutes(deps))
+    .use(accountRoutes(deps))
     .use(webhookRoutes(deps))
     .use(deliveryRoutes(deps))
     .use(metricsRoutes(deps));

@@ -331,3 +331,81 @@ export const QueueStats = t.Object(
     ],
   },
 );
+
+// ---- Accounts -------------------------------------------------------------------------
+
+const ACCOUNT_STATES = ["pairing", "connecting", "open", "reconnecting", "logged_out", "conflict", "stopped"] as const;
+
+export const CreateAccount = t.Object(
+  {
+    name: t.String({ minLength: 1, maxLength: 100, description: "A label for this WhatsApp number, e.g. 'Sales'." }),
+    email: t.Optional(
+      t.Union([t.String({ format: "email", maxLength: 254 }), t.Null()], { description: "Fills `user_email` in payloads (Cooby's field)." }),
+    ),
+  },
+  { additionalProperties: false, examples: [{ name: "Sales", email: "sales@example.com" }] },
+);
+
+export const Account = t.Object(
+  {
+    id: t.String(),
+    name: t.String(),
+    email: t.Union([t.String(), t.Null()]),
+    state: oneOf(ACCOUNT_STATES, {
+      description:
+        "pairing: waiting for a QR scan or pairing code · connecting/reconnecting: on the way to open · open: messages flow · logged_out: removed from the phone, pair again · conflict: another client took over (restart to take it back) · stopped: not connected (QR expired or stopped by an admin)",
+    }),
+    state_since: Timestamp,
+    phone: t.Union([t.String(), t.Null()], { description: "The linked number, digits only, once paired." }),
+    push_name: t.Union([t.String(), t.Null()]),
+    last_disconnect: t.Union([
+      t.Object({ code: t.Union([t.Integer(), t.Null()]), reason: t.Union([t.String(), t.Null()]), at: NullableTimestamp }),
+      t.Null(),
+    ]),
+    created_at: Timestamp,
+  },
+  {
+    examples: [
+      {
+        id: "acc_06H0TJZ8W1M2N3P4Q5R6S7T8V9",
+        name: "Sales",
+        email: "sales@example.com",
+        state: "open",
+        state_since: "2026-11-24T10:00:00.000Z",
+        phone: "491701234567",
+        push_name: "Example GmbH",
+        last_disconnect: { code: 515, reason: "restart required (normal after pairing)", at: "2026-11-24T09:59:58.000Z" },
+        created_at: "2026-11-24T09:59:30.000Z",
+      },
+    ],
+  },
+);
+
+export const AccountQr = t.Object(
+  {
+    qr: t.String({ description: "The QR payload; render it or use png_data_url / GET …/qr.png." }),
+    expires_at: Timestamp,
+    png_data_url: t.String({ description: "data:image/png;base64,… — paste into a browser's address bar to scan." }),
+  },
+  { examples: [{ qr: "2@AbCd…,XyZ…,QrS…,TuV…", expires_at: "2026-11-24T10:01:00.000Z", png_data_url: "data:image/png;base64,iVBORw0KGgo…" }] },
+);
+
+export const PairingCodeBody = t.Object(
+  {
+    phone: t.String({
+      pattern: "^\\+?[0-9][0-9 ()-]{5,22}$",
+      description: "The WhatsApp number to link, in international form (country code first), e.g. +49 170 1234567.",
+    }),
+  },
+  { additionalProperties: false, examples: [{ phone: "+491701234567" }] },
+);
+
+export const PairingCode = t.Object(
+  { code: t.String({ description: "Enter on the phone: WhatsApp → Linked devices → Link with phone number." }) },
+  { examples: [{ code: "ABCD-EFGH" }] },
+);
+
+export const DeleteAccountQuery = t.Object(
+  { purge: t.Optional(t.BooleanString({ description: "Also delete this account's stored messages and their deliveries." })) },
+  { additionalProperties: false },
+);

@@ -2,6 +2,7 @@
 // add them explicitly. URLs are masked so credentials in them do not leak into listings.
 import { maskUrl } from "../delivery/target.ts";
 import type { EventType } from "../domain.ts";
+import type { AccountRow } from "../store/accounts.ts";
 import type { ApiKeyRow } from "../store/apiKeys.ts";
 import type { AttemptRow, DeliveryRow } from "../store/deliveries.ts";
 import type { WebhookRow } from "../store/webhooks.ts";
@@ -74,5 +75,22 @@ export function attemptView(a: AttemptRow) {
     error: a.error,
     response_excerpt: a.response_excerpt,
     outcome: a.outcome,
+  };
+}
+
+export function accountView(row: AccountRow) {
+  return {
+    id: row.id,
+    name: row.name,
+    email: row.email,
+    state: row.state,
+    state_since: iso(row.stateSince),
+    phone: row.phone,
+    push_name: row.pushName,
+    last_disconnect:
+      row.lastDisconnectCode === null && row.lastDisconnectReason === null
+        ? null
+        : { code: row.lastDisconnectCode, reason: row.lastDisconnectReason, at: isoOrNull(row.lastDisconnectAt) },
+    created_at: iso(row.createdAt),
   };
 }

@@ -159,3 +159,117 @@ export const deliveryAttempts = sqliteTable(
   },
   (t) => [index("attempts_outbox").on(t.outboxId, t.id), index("attempts_time").on(t.startedAt)],
 );
+
+// ---- WhatsApp accounts ------------------------------------------------------------------
+
+/** A linked WhatsApp number. Its credentials live in wa_creds / wa_keys. */
+export const accounts = sqliteTable("accounts", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+  /** Fills `user_email` in payloads. */
+  email: text("email"),
+  state: text("state", { enum: ["pairing", "connecting", "open", "reconnecting", "logged_out", "conflict", "stopped"] }).notNull(),
+  stateSince: integer("state_since").notNull(),
+  /** Own phone digits and LID, known once paired. */
+  phone: text("phone"),
+  lid: text("lid"),
+  pushName: text("push_name"),
+  lastDisconnectCode: integer("last_disconnect_code"),
+  lastDisconnectReason: text("last_disconnect_reason"),
+  lastDisconnectAt: integer("last_disconnect_at"),
+  /** Set by an admin's logout/stop: do not connect at start-up. */
+  stopped: integer("stopped", { mode: "boolean" }).notNull().default(false),
+  createdAt: integer("created_at").notNull().default(now),
+  updatedAt: integer("updated_at").notNull().default(now),
+});
+
+/** Baileys' AuthenticationCreds, one JSON row per account (BufferJSON encoding). */
+export const waCreds = sqliteTable("wa_creds", {
+  accountId: text("account_id")
+    .primaryKey()
+    .references(() => accounts.id, { onDelete: "cascade" }),
+  data: text("data").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+/** Baileys' signal key store: (account, type, id) → JSON value. */
+export const waKeys = sqliteTable(
+  "wa_keys",
+  {
+    accountId: text("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "cascade" }),
+    type: text("type").notNull(),
+    id: text("id").notNull(),
+    value: text("value").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.type, t.id] })],
+);
+
+/** LID ↔ phone, learned from keys, history, lid-mapping.update; never forgotten. */
+export const lidMappings = sqliteTable(
+  "lid_mappings",
+  {
+    accountId: text("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "cascade" }),
+    /** Digits of the LID user part. */
+    lid: text("lid").notNull(),
+    phone: text("phone").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.lid] }), index("lid_mappings_phone").on(t.accountId, t.phone)],
+);
+
+/** Names per contact phone: the admin's saved name and the contact's own push name. */
+export const contacts = sqliteTable(
+  "contacts",
+  {
+    accountId: text("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "cascade" }),
+    phone: text("phone").notNull(),
+    savedName: text("saved_name"),
+    pushName: text("push_name"),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.phone] })],
+);
+
+/** Group subject and members, kept current from group events (never fetched per message). */
+export const waGroups = sqliteTable(
+  "wa_groups",
+  {
+    accountId: text("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "cascade" }),
+    jid: text("jid").notNull(),
+    subject: text("subject"),
+    /** JSON array of { jid, phone } */
+    participants: text("participants", { mode: "json" }).$type<{ jid: string; phone: string | null }[]>().notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.jid] })],
+);
+
+/** Downloaded media of stored messages, served at /v1/media/<token>. */
+export const media = sqliteTable(
+  "media",
+  {
+    id: text("id").primaryKey(),
+    accountId: text("account_id").notNull(),
+    messageRowid: integer("message_rowid")
+      .notNull()
+      .references(() => messages.rowid, { onDelete: "cascade" }),
+    status: text("status", { enum: ["pending", "ready", "too_large", "failed"] }).notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: integer("next_attempt_at").notNull(),
+    path: text("path"),
+    mimeType: text("mime_type"),
+    fileName: text("file_name"),
+    fileSize: integer("file_size"),
+    error: text("error"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [uniqueIndex("media_message").on(t.messageRowid), index("media_due").on(t.status, t.nextAttemptAt)],
+);

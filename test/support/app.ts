@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { createApp, type AppDeps } from "../../src/api/app.ts";
 import { loadConfig, type Config } from "../../src/config.ts";
 import { checkTarget } from "../../src/delivery/targetCheck.ts";
+import { ApiError } from "../../src/errors.ts";
 import { DeliveryMetrics, renderPrometheus } from "../../src/delivery/metrics.ts";
 import { buildTestMessage } from "../../src/delivery/payload.ts";
 import { enqueueTestEvent, type IngestDeps } from "../../src/ingest/ingest.ts";
@@ -26,12 +27,42 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
+/** Status, body (JSON when it parses, else text) and headers of a response. */
+export async function readResponse(res: Response): Promise<{ status: number; body: any; headers: Headers }> {
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = text ? JSON.parse(text) : null;
+  } catch {}
+  return { status: res.status, body: parsed, headers: res.headers };
+}
+
 export function tempDir(prefix = "wahook-test-"): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
 /** `deliver: true` runs a real delivery worker on the app's store (short timeouts). */
-export function startTestApp(env: Record<string, string> = {}, opts: { deliver?: boolean } = {}): TestApp {
+/** API tests that do not talk to WhatsApp: account actions answer as if no socket ever opened. */
+const noWhatsApp: AppDeps["accounts"] = {
+  create: () => {
+    throw new Error("this test app has no WhatsApp stage; pass opts.accounts");
+  },
+  qr: async () => {
+    throw new ApiError("qr_unavailable");
+  },
+  pairingCode: async () => {
+    throw new ApiError("qr_unavailable");
+  },
+  logout: async () => {
+    throw new Error("no WhatsApp stage");
+  },
+  restart: () => {
+    throw new Error("no WhatsApp stage");
+  },
+  remove: () => {},
+};
+
+export function startTestApp(env: Record<string, string> = {}, opts: { deliver?: boolean; accounts?: AppDeps["accounts"] } = {}): TestApp {
   const dir = tempDir();
   const config = loadConfig({ WAHOOK_DATA_DIR: dir, WAHOOK_ALLOW_TARGETS: "loopback", ...env });
   const store = openStore(join(dir, "wahook.db"));
@@ -66,6 +97,7 @@ export function startTestApp(env: Record<string, string> = {}, opts: { deliver?:
       wake,
       metrics: () => renderPrometheus(metrics, allQueueDepths(store.sqlite), Date.now()),
     },
+    accounts: opts.accounts ?? noWhatsApp,
   };
   const app = createApp(deps);
   worker?.start();
@@ -84,13 +116,7 @@ export function startTestApp(env: Record<string, string> = {}, opts: { deliver?:
         body = JSON.stringify(opts.body);
         headers["content-type"] ??= "application/json";
       }
-      const res = await app.handle(new Request(`http://localhost${path}`, { method, headers, body }));
-      const text = await res.text();
-      let parsed: unknown = text;
-      try {
-        parsed = text ? JSON.parse(text) : null;
-      } catch {}
-      return { status: res.status, body: parsed, headers: res.headers };
+      return readResponse(await app.handle(new Request(`http://localhost${path}`, { method, headers, body })));
     },
     ingest,
     async close() {

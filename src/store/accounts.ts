@@ -1,0 +1,63 @@
+// Linked WhatsApp accounts: identity, connection state, and deleting one with what it owns.
+import { asc, eq, gt } from "drizzle-orm";
+import type { AccountState } from "../domain.ts";
+import type { Db } from "./db.ts";
+import { newId } from "./ids.ts";
+import { accounts } from "./schema.ts";
+
+export type AccountRow = typeof accounts.$inferSelect;
+
+export function insertAccount(db: Db, values: { name: string; email: string | null }, now = Date.now()): AccountRow {
+  return db
+    .insert(accounts)
+    .values({ id: newId("acc", now), name: values.name, email: values.email, state: "stopped", stateSince: now, createdAt: now, updatedAt: now })
+    .returning()
+    .get();
+}
+
+export function getAccount(db: Db, id: string): AccountRow | null {
+  return db.select().from(accounts).where(eq(accounts.id, id)).get() ?? null;
+}
+
+export function listAccounts(db: Db, limit: number, after?: string): AccountRow[] {
+  return db
+    .select()
+    .from(accounts)
+    .where(after ? gt(accounts.id, after) : undefined)
+    .orderBy(asc(accounts.id))
+    .limit(limit)
+    .all();
+}
+
+export function allAccounts(db: Db): AccountRow[] {
+  return db.select().from(accounts).orderBy(asc(accounts.id)).all();
+}
+
+export type AccountPatch = Partial<Omit<AccountRow, "id" | "createdAt">>;
+
+export function updateAccount(db: Db, id: string, patch: AccountPatch, now = Date.now()): AccountRow | null {
+  return db.update(accounts).set({ ...patch, updatedAt: now }).where(eq(accounts.id, id)).returning().get() ?? null;
+}
+
+/** A state change; `since` moves only when the state really changes. */
+export function setAccountState(db: Db, id: string, state: AccountState, extra: AccountPatch = {}, now = Date.now()): AccountRow | null {
+  const row = getAccount(db, id);
+  if (!row) return null;
+  const patch: AccountPatch = { ...extra, state };
+  if (row.state !== state) patch.stateSince = now;
+  return updateAccount(db, id, patch, now);
+}
+
+/**
+ * Deletes an account with its credentials, keys, contacts, mappings and groups (foreign
+ * keys cascade); its stored messages and their deliveries only when `purge` is set.
+ */
+export function deleteAccount(db: Db, id: string, purge: boolean): boolean {
+  const sqlite = db.$client;
+  return sqlite
+    .transaction(() => {
+      if (purge) sqlite.query("DELETE FROM messages WHERE account_id = ?").run(id);
+      return sqlite.query("DELETE FROM accounts WHERE id = ?").run(id).changes > 0;
+    })
+    .immediate();
+}

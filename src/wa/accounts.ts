@@ -1,0 +1,159 @@
+// All linked accounts of this daemon: one AccountSession each, resumed at start-up for
+// every account that has credentials, and the admin actions on them (pair, pairing
+// code, logout, restart, delete).
+import type { WASocket } from "baileys";
+import QRCode from "qrcode";
+import { ApiError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import { allAccounts, deleteAccount, getAccount, insertAccount, setAccountState, updateAccount, type AccountRow } from "../store/accounts.ts";
+import type { Store } from "../store/db.ts";
+import { hasCreds } from "../store/waAuth.ts";
+import { AccountSession, type CurrentQr } from "./session.ts";
+
+export interface AccountManagerOptions {
+  store: Store;
+  log: Logger;
+  waUrl: string | null;
+  /** Binds message, contact and group handlers to each new socket (events.ts). */
+  attach(sock: WASocket, accountId: string): void;
+  /** For tests: no terminal QR art in the log. */
+  quiet?: boolean;
+}
+
+export interface QrView {
+  qr: string;
+  expires_at: string;
+  png_data_url: string;
+}
+
+export class AccountManager {
+  private readonly sessions = new Map<string, AccountSession>();
+
+  constructor(private readonly opts: AccountManagerOptions) {}
+
+  /** At start-up: every account with credentials that an admin did not stop. */
+  resumeAll(): number {
+    let n = 0;
+    for (const row of allAccounts(this.opts.store.db)) {
+      if (row.stopped || !hasCreds(this.opts.store.sqlite, row.id)) continue;
+      if (row.state === "logged_out" || row.state === "conflict") continue;
+      this.sessionFor(row.id).start();
+      n++;
+    }
+    return n;
+  }
+
+  create(name: string, email: string | null): AccountRow {
+    const row = insertAccount(this.opts.store.db, { name, email });
+    // Pairing starts at once so the QR is ready when the admin asks for it.
+    this.sessionFor(row.id).start();
+    return getAccount(this.opts.store.db, row.id)!;
+  }
+
+  session(id: string): AccountSession | undefined {
+    return this.sessions.get(id);
+  }
+
+  /** A session for pairing: refused when already open, started when not running. */
+  private pairingSession(id: string): AccountSession {
+    if (this.mustGet(id).state === "open") throw new ApiError("account_open");
+    const session = this.sessionFor(id);
+    if (!session.isRunning) {
+      updateAccount(this.opts.store.db, id, { stopped: false });
+      session.start();
+    }
+    return session;
+  }
+
+  async qr(id: string): Promise<QrView> {
+    const session = this.pairingSession(id);
+    await session.waitForQrOrOpen(15_000);
+    const current = session.qr;
+    if (!current) {
+      if (this.mustGet(id).state === "open") throw new ApiError("account_open");
+      throw new ApiError("qr_unavailable");
+    }
+    return qrView(current);
+  }
+
+  async pairingCode(id: string, phone: string): Promise<{ code: string }> {
+    const session = this.pairingSession(id);
+    try {
+      return { code: await session.requestPairingCode(phone) };
+    } catch (error) {
+      this.opts.log.warn("pairing code request failed", { account_id: id, error });
+      throw new ApiError("qr_unavailable", "WhatsApp did not hand out a pairing code; try again in a few seconds.");
+    }
+  }
+
+  async logout(id: string): Promise<AccountRow> {
+    this.mustGet(id);
+    const session = this.sessionFor(id);
+    await session.logout();
+    return setAccountState(this.opts.store.db, id, "logged_out", { phone: null, lid: null, stopped: true })!;
+  }
+
+  restart(id: string): AccountRow {
+    this.mustGet(id);
+    const session = this.sessionFor(id);
+    session.stop();
+    updateAccount(this.opts.store.db, id, { stopped: false });
+    session.start();
+    return this.mustGet(id);
+  }
+
+  remove(id: string, purge: boolean): void {
+    this.mustGet(id);
+    this.sessions.get(id)?.stop();
+    this.sessions.delete(id);
+    deleteAccount(this.opts.store.db, id, purge);
+  }
+
+  stopAll(): void {
+    for (const session of this.sessions.values()) session.stop();
+  }
+
+  private mustGet(id: string): AccountRow {
+    const row = getAccount(this.opts.store.db, id);
+    if (!row) throw new ApiError("not_found", `No account ${id}.`);
+    return row;
+  }
+
+  private sessionFor(id: string): AccountSession {
+    let session = this.sessions.get(id);
+    if (!session) {
+      session = new AccountSession({
+        store: this.opts.store,
+        log: this.opts.log,
+        accountId: id,
+        waUrl: this.opts.waUrl,
+        attach: (sock) => this.opts.attach(sock, id),
+        printQr: this.opts.quiet ? undefined : (qr) => printQr(this.opts.log, id, qr),
+      });
+      this.sessions.set(id, session);
+    }
+    return session;
+  }
+}
+
+async function qrView(current: CurrentQr): Promise<QrView> {
+  return {
+    qr: current.value,
+    expires_at: new Date(current.expiresAt).toISOString(),
+    png_data_url: await QRCode.toDataURL(current.value, { errorCorrectionLevel: "L", margin: 2, scale: 6 }),
+  };
+}
+
+export async function qrPng(qr: string): Promise<Buffer> {
+  return QRCode.toBuffer(qr, { errorCorrectionLevel: "L", margin: 2, scale: 8, type: "png" });
+}
+
+function printQr(log: Logger, accountId: string, qr: string): void {
+  QRCode.toString(qr, { type: "terminal", small: true, errorCorrectionLevel: "L" })
+    .then((art) => {
+      // Terminal art for an admin tailing the log; the same code is at GET /v1/accounts/{id}/qr.
+      process.stdout.write(`\nScan with WhatsApp → Linked devices (account ${accountId}):\n${art}\n`);
+      log.info("pairing QR ready", { account_id: accountId, api: `/v1/accounts/${accountId}/qr` });
+    })
+    .catch(() => {});
+}

@@ -1,0 +1,253 @@
+// One linked account's connection: exactly one live socket, a new socket for every
+// (re)connect with the old one fully released, and the close-code policy of reconnect.ts.
+// Messages, contacts and groups are handled by `attach` (events.ts); this file is only
+// the lifecycle.
+import makeWASocket, { Browsers, fetchLatestWaWebVersion, jidDecode, type WASocket, type WAVersion } from "baileys";
+import type { AccountState } from "../domain.ts";
+import type { Logger } from "../log.ts";
+import type { Store } from "../store/db.ts";
+import { setAccountState, type AccountPatch } from "../store/accounts.ts";
+import { wipeAuth } from "../store/waAuth.ts";
+import { sqliteAuthState } from "./authState.ts";
+import { baileysLogger } from "./logger.ts";
+import { decideOnClose, STABLE_AFTER_MS } from "./reconnect.ts";
+
+/** Baileys does not emit `close` when the upgrade is refused: our own watchdog does. */
+const CONNECT_WATCHDOG_MS = 30_000;
+/** The first QR ref lives 60 s, later ones 20 s (spec/WHATSAPP.md). */
+const FIRST_QR_MS = 60_000;
+const NEXT_QR_MS = 20_000;
+
+export interface SessionOptions {
+  store: Store;
+  log: Logger;
+  accountId: string;
+  waUrl: string | null;
+  /** Binds message, contact and group handlers to a new socket. */
+  attach(sock: WASocket, session: AccountSession): void;
+  /** Prints a QR as terminal art (once per ref). */
+  printQr?(qr: string): void;
+  random?: () => number;
+}
+
+export interface CurrentQr {
+  value: string;
+  expiresAt: number;
+}
+
+export class AccountSession {
+  sock: WASocket | null = null;
+  qr: CurrentQr | null = null;
+  /** Sockets created so far (tests count reconnects with it). */
+  connects = 0;
+  private failures = 0;
+  private openedAt = 0;
+  private qrCount = 0;
+  private running = false;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private watchdog: ReturnType<typeof setTimeout> | null = null;
+  private version: WAVersion | undefined;
+  private readonly waiters = new Set<() => void>();
+  private readonly log: Logger;
+
+  constructor(private readonly opts: SessionOptions) {
+    this.log = opts.log.child({ account_id: opts.accountId });
+  }
+
+  get isRunning(): boolean {
+    return this.running;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.failures = 0;
+    this.connect();
+  }
+
+  /** Ends the socket and stops reconnecting; the state is set by the caller. */
+  stop(): void {
+    this.running = false;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.release();
+    this.qr = null;
+    this.notify();
+  }
+
+  /** Logs out on WhatsApp (the phone sees the device removed) and forgets the credentials. */
+  async logout(): Promise<void> {
+    const sock = this.sock;
+    this.running = false;
+    if (sock) {
+      try {
+        await Promise.race([sock.logout(), Bun.sleep(5_000)]);
+      } catch (error) {
+        this.log.warn("logout on WhatsApp failed; credentials are wiped anyway", { error });
+      }
+    }
+    this.stop();
+    wipeAuth(this.opts.store.sqlite, this.opts.accountId);
+  }
+
+  /** Resolves once a QR is on offer, the account is open, or the session stopped. */
+  async waitForQrOrOpen(timeoutMs: number): Promise<void> {
+    if (this.qr || !this.running || this.stateIs("open")) return;
+    await Promise.race([new Promise<void>((resolve) => this.waiters.add(resolve)), Bun.sleep(timeoutMs)]);
+  }
+
+  async requestPairingCode(phone: string): Promise<string> {
+    await this.waitForQrOrOpen(10_000);
+    if (!this.sock || !this.qr) throw new Error("the connection is not ready for pairing");
+    return this.sock.requestPairingCode(phone);
+  }
+
+  private stateIs(state: AccountState): boolean {
+    const row = this.opts.store.sqlite.query<{ state: string }, [string]>("SELECT state FROM accounts WHERE id = ?").get(this.opts.accountId);
+    return row?.state === state;
+  }
+
+  private setState(state: AccountState, patch: AccountPatch = {}): void {
+    setAccountState(this.opts.store.db, this.opts.accountId, state, patch);
+  }
+
+  private notify(): void {
+    for (const resolve of this.waiters) resolve();
+    this.waiters.clear();
+  }
+
+  /** Listeners off, socket closed: nothing of an old socket stays reachable. */
+  private release(): void {
+    if (this.watchdog) clearTimeout(this.watchdog);
+    this.watchdog = null;
+    const sock = this.sock;
+    this.sock = null;
+    if (!sock) return;
+    sock.ev.removeAllListeners(undefined as never);
+    try {
+      sock.end(undefined);
+    } catch {}
+    try {
+      sock.ws.close();
+    } catch {}
+  }
+
+  private connect(): void {
+    this.release();
+    if (!this.running) return;
+    const { store, accountId } = this.opts;
+    const logger = baileysLogger(this.log);
+    const auth = sqliteAuthState(store.sqlite, accountId, logger);
+    const paired = !!auth.state.creds.me;
+    this.setState(paired ? (this.failures > 0 ? "reconnecting" : "connecting") : "pairing");
+    this.qrCount = 0;
+    this.connects++;
+    const sock = makeWASocket({
+      auth: auth.state,
+      logger: logger as never,
+      browser: Browsers.macOS("Desktop"),
+      // Full history after the first pairing (stored; delivered only when asked for).
+      syncFullHistory: true,
+      shouldSyncHistoryMessage: () => true,
+      markOnlineOnConnect: false,
+      connectTimeoutMs: 20_000,
+      defaultQueryTimeoutMs: 60_000,
+      ...(this.opts.waUrl ? { waWebSocketUrl: this.opts.waUrl } : {}),
+      ...(this.version ? { version: this.version } : {}),
+    });
+    this.sock = sock;
+    sock.ev.on("creds.update", () => auth.saveCreds());
+    sock.ev.on("connection.update", (update) => {
+      if (this.sock !== sock) return;
+      if (update.qr) this.onQr(update.qr);
+      if (update.connection === "open") this.onOpen(sock);
+      if (update.connection === "close") {
+        const error = update.lastDisconnect?.error as { output?: { statusCode?: number }; message?: string } | undefined;
+        this.onClose(error?.output?.statusCode, error?.message ?? null, paired || !!auth.state.creds.me);
+      }
+    });
+    this.opts.attach(sock, this);
+    this.watchdog = setTimeout(() => {
+      if (this.sock !== sock || this.qr || this.stateIs("open")) return;
+      this.log.warn("no answer from WhatsApp while connecting; retrying", { after_ms: CONNECT_WATCHDOG_MS });
+      this.onClose(undefined, "connect watchdog: no answer", paired);
+    }, CONNECT_WATCHDOG_MS);
+  }
+
+  private onQr(qr: string): void {
+    const now = Date.now();
+    this.qr = { value: qr, expiresAt: now + (this.qrCount === 0 ? FIRST_QR_MS : NEXT_QR_MS) };
+    this.qrCount++;
+    if (this.watchdog) clearTimeout(this.watchdog);
+    this.setState("pairing");
+    this.opts.printQr?.(qr);
+    this.notify();
+  }
+
+  private onOpen(sock: WASocket): void {
+    if (this.watchdog) clearTimeout(this.watchdog);
+    this.qr = null;
+    this.openedAt = Date.now();
+    const user = sock.user;
+    const phone = user?.id ? (jidDecode(user.id)?.user ?? null) : null;
+    const lid = user?.lid ? (jidDecode(user.lid)?.user ?? null) : null;
+    this.setState("open", { phone, lid, pushName: user?.name ?? user?.notify ?? null });
+    this.log.info("WhatsApp connection open", { phone_suffix: phone?.slice(-4) ?? null });
+    this.notify();
+  }
+
+  private onClose(code: number | undefined, message: string | null, paired: boolean): void {
+    this.release();
+    this.qr = null;
+    if (!this.running) return;
+    if (this.openedAt && Date.now() - this.openedAt >= STABLE_AFTER_MS) this.failures = 0;
+    this.openedAt = 0;
+    if (code !== 515) this.failures++;
+    const decision = decideOnClose(code, { failures: this.failures, paired, random: this.opts.random });
+    const disconnect: AccountPatch = { lastDisconnectCode: code ?? null, lastDisconnectReason: decision.reason, lastDisconnectAt: Date.now() };
+    this.log.info("WhatsApp connection closed", { code: code ?? null, message, action: decision.action });
+    switch (decision.action) {
+      case "logged_out":
+        this.running = false;
+        wipeAuth(this.opts.store.sqlite, this.opts.accountId);
+        this.setState("logged_out", { ...disconnect, phone: null, lid: null });
+        break;
+      case "conflict":
+        this.running = false;
+        this.setState("conflict", disconnect);
+        break;
+      case "pairing_expired":
+        this.running = false;
+        this.setState("stopped", disconnect);
+        break;
+      case "refresh_version":
+        this.setState("reconnecting", disconnect);
+        void this.refreshVersion().finally(() => this.schedule(decision.delayMs));
+        break;
+      case "reconnect":
+        this.setState(paired ? "reconnecting" : "pairing", disconnect);
+        this.schedule(decision.delayMs);
+        break;
+    }
+    this.notify();
+  }
+
+  private schedule(delayMs: number): void {
+    if (!this.running) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.connect();
+    }, delayMs);
+  }
+
+  private async refreshVersion(): Promise<void> {
+    try {
+      const latest = await fetchLatestWaWebVersion({ signal: AbortSignal.timeout(10_000) });
+      if (latest.isLatest || latest.version) this.version = latest.version;
+      this.log.info("WhatsApp Web version refreshed", { version: this.version?.join(".") });
+    } catch (error) {
+      this.log.warn("could not fetch the current WhatsApp Web version", { error });
+    }
+  }
+}
