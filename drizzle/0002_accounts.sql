@@ -25,6 +25,11 @@ CREATE TABLE `contacts` (
 	FOREIGN KEY (`account_id`) REFERENCES `accounts`(`id`) ON UPDATE no action ON DELETE cascade
 );
 --> statement-breakpoint
+CREATE TABLE `kv` (
+	`key` text PRIMARY KEY NOT NULL,
+	`value` text NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE `lid_mappings` (
 	`account_id` text NOT NULL,
 	`lid` text NOT NULL,

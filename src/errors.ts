@@ -18,6 +18,8 @@ export const ERRORS = {
   target_private: { status: 422, message: "Loopback and private addresses are refused unless allowed with WAHOOK_ALLOW_TARGETS." },
   account_open: { status: 409, message: "This account is paired and connected; log it out first to pair another phone." },
   qr_unavailable: { status: 503, message: "No QR code yet: the connection to WhatsApp is still starting. Try again in a few seconds." },
+  media_link_invalid: { status: 404, message: "This media link is not valid; use the file_url of the webhook exactly as sent." },
+  media_link_expired: { status: 410, message: "This media link has expired; links last WAHOOK_MEDIA_TTL_DAYS days." },
   conflict: { status: 409, message: "The resource is not in a state that allows this." },
   internal: { status: 500, message: "Something went wrong on our side; the request was not applied. See the server log." },
 } as const satisfies Record<string, { status: number; message: string }>;

@@ -1,4 +1,5 @@
 // The only place that wires stages together: config → data folder → store → delivery → jobs → api.
+import { randomBytes } from "node:crypto";
 import { chmodSync, mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { createApp } from "./api/app.ts";
@@ -13,7 +14,10 @@ import { DeliveryMetrics, renderPrometheus } from "./delivery/metrics.ts";
 import { buildTestMessage } from "./delivery/payload.ts";
 import { DeliveryWorker, disableLongFailing } from "./delivery/worker.ts";
 import { enqueueTestEvent, ingestMessage, type IngestDeps } from "./ingest/ingest.ts";
+import { signMediaToken } from "./mediaToken.ts";
 import { getAccount } from "./store/accounts.ts";
+import { kvGetOrSet, mediaOfMessage } from "./store/media.ts";
+import { MEDIA_HOLD_MS, MediaDownloader } from "./wa/media.ts";
 import { AccountManager } from "./wa/accounts.ts";
 import { attachHandlers } from "./wa/events.ts";
 import { rewriteMediaHost, trustCertificateRoot } from "./wa/transport.ts";
@@ -66,6 +70,15 @@ export function startDaemon(config: Config, log: Logger, opts: { quietQr?: boole
   const generated = bootstrapKeys(store.db, config.apiKey);
   if (generated) announceGeneratedKey(generated);
 
+  const mediaDir = join(config.dataDir, "media");
+  // The key media links are signed with: made once, kept in the database.
+  const mediaKey = Buffer.from(kvGetOrSet(store.sqlite, "media_link_key", randomBytes(32).toString("base64")), "base64");
+  const fileUrl = (messageRowid: number | null): string | null => {
+    const row = messageRowid === null ? null : mediaOfMessage(store.sqlite, messageRowid);
+    if (row?.status !== "ready") return null;
+    return `${config.publicUrl}/v1/media/${signMediaToken(mediaKey, row.id, Date.now() + config.mediaTtlMs)}`;
+  };
+
   const metrics = new DeliveryMetrics();
   const worker = new DeliveryWorker({
     store,
@@ -76,15 +89,24 @@ export function startDaemon(config: Config, log: Logger, opts: { quietQr?: boole
       const account = getAccount(store.db, id);
       return { phone: account?.phone ?? null, email: account?.email ?? null };
     },
-    fileUrl: () => null,
+    fileUrl: (_message, rowid) => fileUrl(rowid),
     metrics,
   });
-  const ingest: IngestDeps = { store, wake: worker.wake, onIngested: (m) => metrics.message(m.accountId) };
+  const downloader = new MediaDownloader({ store, log, dir: mediaDir, maxBytes: config.mediaMaxBytes, wakeDelivery: worker.wake });
+  const ingest: IngestDeps = {
+    store,
+    wake: worker.wake,
+    onIngested: (m) => metrics.message(m.accountId),
+    media: { maxBytes: config.mediaMaxBytes, holdMs: MEDIA_HOLD_MS, onQueued: downloader.wake },
+  };
   const jobs = startJobs({
     store,
     log,
     retentionDays: config.retentionDays,
-    wakeDelivery: worker.wake,
+    wakeDelivery: () => {
+      worker.wake();
+      downloader.wake();
+    },
     disableLongFailing: (now) => disableLongFailing(store.sqlite, now),
   });
 
@@ -111,6 +133,7 @@ export function startDaemon(config: Config, log: Logger, opts: { quietQr?: boole
       metrics: () => renderPrometheus(metrics, allQueueDepths(store.sqlite), Date.now()),
     },
     accounts,
+    media: { dir: mediaDir, key: mediaKey },
   });
   const server = Bun.serve({
     hostname: config.host,
@@ -120,6 +143,7 @@ export function startDaemon(config: Config, log: Logger, opts: { quietQr?: boole
     fetch: (request) => app.handle(request),
   });
   worker.start();
+  downloader.start();
   const resumed = accounts.resumeAll();
   log.info("wahook started", { version: VERSION, url: `http://${config.host}:${server.port}`, swagger: `${config.publicUrl}/swagger`, accounts_resumed: resumed });
 
@@ -137,6 +161,7 @@ export function startDaemon(config: Config, log: Logger, opts: { quietQr?: boole
         clearTimeout(cut);
         jobs.stop();
         accounts.stopAll();
+        downloader.stop();
         // Attempts still running after the grace period keep their rows in flight; the
         // next start requeues them (at-least-once, same webhook-id).
         await worker.stop(SHUTDOWN_GRACE_MS);

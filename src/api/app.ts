@@ -18,6 +18,7 @@ import { accountRoutes } from "./routes/accounts.ts";
 import { apiKeyRoutes } from "./routes/apiKeys.ts";
 import { deliveryRoutes } from "./routes/deliveries.ts";
 import { healthRoutes } from "./routes/health.ts";
+import { mediaRoutes } from "./routes/media.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
 import { webhookRoutes } from "./routes/webhooks.ts";
 import { SWAGGER_ASSET_BASE, swaggerAssets } from "./swaggerAssets.ts";
@@ -49,6 +50,8 @@ export interface AppDeps {
     restart(id: string): AccountRow;
     remove(id: string, purge: boolean): void;
   };
+  /** Where downloaded media lives and the key its links are signed with. */
+  media: { dir: string; key: Buffer };
 }
 
 const callers = new WeakMap<Request, ApiKeyRow>();
@@ -71,7 +74,8 @@ export function createApp(deps: AppDeps) {
     .onRequest(({ request }) => {
       checkDeclaredLength(request);
       const path = new URL(request.url).pathname;
-      if (path === "/v1" || path.startsWith("/v1/")) callers.set(request, authenticate(store.db, request));
+      // Media links are for receivers without a key: the signed token is the permission.
+      if ((path === "/v1" || path.startsWith("/v1/")) && !path.startsWith("/v1/media/")) callers.set(request, authenticate(store.db, request));
     })
     .onParse(({ request }) => parseJsonBody(request))
     .onError(({ code, error, request }) => {
@@ -108,6 +112,7 @@ export function createApp(deps: AppDeps) {
             { name: "accounts", description: "Linked WhatsApp numbers: pairing by QR or code, state, logout." },
             { name: "webhooks", description: "Endpoints that receive the events, and their secrets." },
             { name: "deliveries", description: "What was sent to a webhook, every attempt, replays and dead letters." },
+            { name: "media", description: "Media files linked from payloads (`file_url`)." },
             { name: "api-keys", description: "Keys for this API: `admin` to change, `read` to look." },
             { name: "system", description: "Health and documentation." },
           ],
@@ -126,6 +131,7 @@ export function createApp(deps: AppDeps) {
     .use(accountRoutes(deps))
     .use(webhookRoutes(deps))
     .use(deliveryRoutes(deps))
+    .use(mediaRoutes(deps))
     .use(metricsRoutes(deps));
 
   const patterns = () => app.routes.map((r) => ({ method: r.method, re: routePattern(r.path) }));

@@ -26,8 +26,8 @@ export interface WorkerDeps {
   userAgent: string;
   /** The linked account's own phone and e-mail (user_phone / user_email). */
   accountInfo(accountId: string): { phone: string | null; email: string | null };
-  /** Download link of a message's media, or null. */
-  fileUrl(message: Message): string | null;
+  /** Download link of a stored message's media, or null (none, too large, failed). */
+  fileUrl(message: Message, messageRowid: number | null): string | null;
   metrics?: DeliveryMetrics;
   timeouts?: Timeouts;
   lookup?: Lookup;
@@ -171,7 +171,7 @@ export class DeliveryWorker {
       seq: row.seq,
       format: endpoint.format,
       account: { id: message.accountId || null, ...account },
-      fileUrl: this.deps.fileUrl(message),
+      fileUrl: message.media ? this.deps.fileUrl(message, row.message_rowid) : null,
     });
     return JSON.stringify(payload);
   }

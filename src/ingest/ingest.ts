@@ -3,11 +3,14 @@
 // latency does not wait for a timer). A duplicate message changes nothing.
 import type { EventType, Message, Ordering } from "../domain.ts";
 import type { Store } from "../store/db.ts";
+import { insertMedia } from "../store/media.ts";
 import { insertMessage } from "../store/messages.ts";
 import { enqueue, type OutboxRow } from "../store/outbox.ts";
 
 export interface IngestDeps {
   store: Store;
+  /** Media handling: larger files are not downloaded; others hold their deliveries until downloaded. */
+  media?: { maxBytes: number; holdMs: number; onQueued(): void };
   /** Wakes the delivery worker; called after the commit. */
   wake(): void;
   onIngested?(message: Message, enqueued: number): void;
@@ -49,6 +52,26 @@ export function ingestMessage(deps: IngestDeps, message: Message, events: EventT
   const result = sqlite.transaction((): IngestResult => {
     const rowid = insertMessage(sqlite, message);
     if (rowid === null) return { stored: false, enqueued: 0 };
+    const now = Date.now();
+    let availableAt = now;
+    if (message.media && deps.media) {
+      const tooLarge = message.media.file_size !== null && message.media.file_size > deps.media.maxBytes;
+      insertMedia(
+        sqlite,
+        {
+          accountId: message.accountId,
+          messageRowid: rowid,
+          status: tooLarge ? "too_large" : "pending",
+          mimeType: message.media.mime_type,
+          fileName: message.media.file_name,
+          fileSize: message.media.file_size,
+        },
+        now,
+      );
+      // Held until the download ends (it releases them) or this deadline passes: a stuck
+      // download delays only its own chat, and never forever.
+      if (!tooLarge) availableAt = now + deps.media.holdMs;
+    }
     const webhooks = sqlite.query<WebhookTarget, []>("SELECT id, events, account_ids, ordering, include_history FROM webhooks ORDER BY id").all();
     let enqueued = 0;
     for (const event of events) {
@@ -63,6 +86,7 @@ export function ingestMessage(deps: IngestDeps, message: Message, events: EventT
           messageRowid: rowid,
           data: null,
           priority: message.history ? PRIORITY_HISTORY : PRIORITY_LIVE,
+          availableAt,
         });
         enqueued++;
       }
@@ -70,6 +94,7 @@ export function ingestMessage(deps: IngestDeps, message: Message, events: EventT
     return { stored: true, enqueued };
   }).immediate();
   if (result.stored) deps.onIngested?.(message, result.enqueued);
+  if (result.stored && message.media) deps.media?.onQueued();
   if (result.enqueued > 0) deps.wake();
   return result;
 }

@@ -37,6 +37,8 @@ export interface EnqueueInput {
   messageRowid: number | null;
   data: unknown;
   priority: number;
+  /** Not before this time (ms); default now. Media downloads hold their message's rows. */
+  availableAt?: number;
 }
 
 /** Call inside the transaction that stored the message: seq and row commit together. */
@@ -70,7 +72,7 @@ export function enqueue(sqlite: Database, input: EnqueueInput, now = Date.now())
       input.priority,
       input.data === undefined || input.data === null ? null : JSON.stringify(input.data),
       ready ? 1 : 0,
-      now,
+      input.availableAt ?? now,
       now,
     )!;
 }

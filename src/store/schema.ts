@@ -273,3 +273,9 @@ export const media = sqliteTable(
   },
   (t) => [uniqueIndex("media_message").on(t.messageRowid), index("media_due").on(t.status, t.nextAttemptAt)],
 );
+
+/** Small process-wide values that must survive restarts (e.g. the media link signing key). */
+export const kv = sqliteTable("kv", {
+  key: text("key").primaryKey(),
+  value: text("value").notNull(),
+});

@@ -6,7 +6,7 @@ import makeWASocket, { Browsers, fetchLatestWaWebVersion, jidDecode, type WASock
 import type { AccountState } from "../domain.ts";
 import type { Logger } from "../log.ts";
 import type { Store } from "../store/db.ts";
-import { setAccountState, type AccountPatch } from "../store/accounts.ts";
+import { setAccountState, updateAccount, type AccountPatch } from "../store/accounts.ts";
 import { wipeAuth } from "../store/waAuth.ts";
 import { sqliteAuthState } from "./authState.ts";
 import { baileysLogger } from "./logger.ts";
@@ -156,7 +156,16 @@ export class AccountSession {
       ...(this.version ? { version: this.version } : {}),
     });
     this.sock = sock;
-    sock.ev.on("creds.update", () => auth.saveCreds());
+    let pushName = auth.state.creds.me?.name ?? null;
+    sock.ev.on("creds.update", (update) => {
+      auth.saveCreds();
+      // The account's own WhatsApp name arrives after login, in the creds.
+      const name = update.me?.name ?? null;
+      if (name && name !== pushName) {
+        pushName = name;
+        updateAccount(this.opts.store.db, this.opts.accountId, { pushName: name });
+      }
+    });
     sock.ev.on("connection.update", (update) => {
       if (this.sock !== sock) return;
       if (update.qr) this.onQr(update.qr);
@@ -191,7 +200,8 @@ export class AccountSession {
     const user = sock.user;
     const phone = user?.id ? (jidDecode(user.id)?.user ?? null) : null;
     const lid = user?.lid ? (jidDecode(user.lid)?.user ?? null) : null;
-    this.setState("open", { phone, lid, pushName: user?.name ?? user?.notify ?? null });
+    const name = user?.name ?? user?.notify ?? null;
+    this.setState("open", name ? { phone, lid, pushName: name } : { phone, lid });
     this.log.info("WhatsApp connection open", { phone_suffix: phone?.slice(-4) ?? null });
     this.notify();
   }

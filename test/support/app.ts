@@ -98,6 +98,7 @@ export function startTestApp(env: Record<string, string> = {}, opts: { deliver?:
       metrics: () => renderPrometheus(metrics, allQueueDepths(store.sqlite), Date.now()),
     },
     accounts: opts.accounts ?? noWhatsApp,
+    media: { dir: join(dir, "media"), key: Buffer.alloc(32, 7) },
   };
   const app = createApp(deps);
   worker?.start();

@@ -1,0 +1,125 @@
+// Downloads the media of stored messages into the data folder. Runs beside delivery, never
+// in its way: a message with media holds only its own deliveries, until its download ends
+// (ready, or failed for good → delivered with file_url null) or the hold deadline passes.
+import { downloadContentFromMessage, normalizeMessageContent, proto, type MediaType } from "baileys";
+import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Message } from "../domain.ts";
+import type { Logger } from "../log.ts";
+import type { Store } from "../store/db.ts";
+import { dueMedia, finishMedia, retryMedia, type MediaRow } from "../store/media.ts";
+
+/** Delays before attempts 2..4; then the download has failed for good. */
+export const MEDIA_RETRY_MS = [2_000, 10_000, 30_000];
+/** Deliveries of a message wait at most this long for its media. */
+export const MEDIA_HOLD_MS = 90_000;
+const PARALLEL = 2;
+const DOWNLOAD_TIMEOUT_MS = 60_000;
+
+const CONTENT_TYPES: [keyof proto.IMessage, MediaType][] = [
+  ["imageMessage", "image"],
+  ["videoMessage", "video"],
+  ["audioMessage", "audio"],
+  ["documentMessage", "document"],
+  ["stickerMessage", "sticker"],
+];
+
+export interface MediaDownloaderOptions {
+  store: Store;
+  log: Logger;
+  dir: string;
+  maxBytes: number;
+  /** Tell delivery that held rows became due. */
+  wakeDelivery(): void;
+}
+
+export class MediaDownloader {
+  private active = 0;
+  private running = false;
+  private readonly busy = new Set<string>();
+
+  constructor(private readonly opts: MediaDownloaderOptions) {
+    mkdirSync(opts.dir, { recursive: true, mode: 0o700 });
+  }
+
+  start(): void {
+    this.running = true;
+    this.wake();
+  }
+
+  stop(): void {
+    this.running = false;
+  }
+
+  /** Starts due downloads up to the parallel limit. Called on new media and each second. */
+  wake = (): void => {
+    if (!this.running) return;
+    const room = PARALLEL - this.active;
+    if (room <= 0) return;
+    for (const row of dueMedia(this.opts.store.sqlite, Date.now(), room + this.busy.size)) {
+      if (this.active >= PARALLEL) break;
+      if (this.busy.has(row.id)) continue;
+      this.busy.add(row.id);
+      this.active++;
+      void this.download(row).finally(() => {
+        this.busy.delete(row.id);
+        this.active--;
+        this.wake();
+      });
+    }
+  };
+
+  private async download(row: MediaRow): Promise<void> {
+    const { sqlite } = this.opts.store;
+    const file = join(this.opts.dir, row.id);
+    try {
+      const data = sqlite.query<{ data: string }, [number]>("SELECT data FROM messages WHERE rowid = ?").get(row.message_rowid);
+      if (!data) throw new Error("message gone");
+      const message = JSON.parse(data.data) as Message;
+      const raw = (message.raw as { message?: object } | null)?.message;
+      if (!raw) throw new Error("no stored WhatsApp message to download from");
+      // Stored as JSON with bytes in base64; fromObject turns them back into bytes.
+      const content = normalizeMessageContent(proto.Message.fromObject(raw));
+      const found = CONTENT_TYPES.find(([k]) => content?.[k]);
+      if (!found || !content) throw new Error("no media in the message");
+      const [contentKey, mediaType] = found;
+      const media = content[contentKey] as proto.Message.IImageMessage;
+      const stream = await downloadContentFromMessage(
+        { mediaKey: media.mediaKey, directPath: media.directPath, url: media.url },
+        mediaType,
+        { options: { signal: AbortSignal.timeout(DOWNLOAD_TIMEOUT_MS) } },
+      );
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of stream as AsyncIterable<Buffer>) {
+        size += chunk.length;
+        if (size > this.opts.maxBytes) {
+          stream.destroy();
+          finishMedia(sqlite, row.id, { status: "too_large", fileSize: size, error: `larger than ${this.opts.maxBytes} bytes` }, Date.now());
+          this.opts.wakeDelivery();
+          return;
+        }
+        chunks.push(chunk);
+      }
+      // Written under a temporary name, then renamed: a crash never leaves half a file served.
+      writeFileSync(`${file}.part`, Buffer.concat(chunks), { mode: 0o600 });
+      renameSync(`${file}.part`, file);
+      finishMedia(sqlite, row.id, { status: "ready", path: row.id, fileSize: size }, Date.now());
+      this.opts.wakeDelivery();
+    } catch (error) {
+      rmSync(`${file}.part`, { force: true });
+      // Shutting down: the row stays pending and the next start resumes it.
+      if (!this.running) return;
+      const message = (error as Error).message ?? String(error);
+      const delay = MEDIA_RETRY_MS[row.attempts];
+      if (delay !== undefined) {
+        retryMedia(sqlite, row.id, Date.now() + delay, message);
+        this.opts.log.warn("media download failed; will retry", { media_id: row.id, attempt: row.attempts + 1, error: message });
+      } else {
+        finishMedia(sqlite, row.id, { status: "failed", error: message }, Date.now());
+        this.opts.log.error("media download failed for good; delivering without file_url", { media_id: row.id, error: message });
+        this.opts.wakeDelivery();
+      }
+    }
+  }
+}
