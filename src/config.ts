@@ -79,7 +79,8 @@ export function envWithDotenv(env: Env = process.env, file = resolve(".env")): E
     const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line);
     if (!m || line.trimStart().startsWith("#")) continue;
     let value = m[2] ?? "";
-    const quoted = /^(["'])(.*)\1$/.exec(value);
+    // A quoted value may be followed by a comment: KEY="value" # note
+    const quoted = /^(["'])(.*?)\1(?:\s+#.*)?$/.exec(value);
     value = quoted ? (quoted[2] ?? "") : value.replace(/\s+#.*$/, "");
     fromFile[m[1]!] = value;
   }

@@ -32,7 +32,12 @@ export function mediaRoutes({ store, media }: AppDeps) {
       return new Response(Bun.file(file), { headers });
     },
     {
-      params: t.Object({ token: t.String({ description: "From `message.file_url`." }) }),
+      params: t.Object({
+        token: t.String({
+          description: "From `message.file_url`.",
+          examples: ["med_06H0TKA0J5W8Q2M4N6P8R0T2V4.1796124000.q6x0bO4nF2cZqk5JmQ8Yw1sVh3Xr7Lp9Tt2Ue6Dg0Ai"],
+        }),
+      }),
       response: { 200: t.Any({ description: "The file, with its content type and name." }), ...errorResponses },
       detail: {
         summary: "Download a message's media (the link in `file_url`; no API key, it expires)",

@@ -13,7 +13,13 @@ export function metricsRoutes({ store, config, delivery }: AppDeps) {
       return delivery.metrics();
     },
     {
-      response: { 200: t.String({ description: "Prometheus text format." }), ...errorResponses },
+      response: {
+        200: t.String({
+          description: "Prometheus text format.",
+          examples: ['# TYPE wahook_deliveries_total counter\nwahook_deliveries_total{webhook_id="wh_06H0TK2F3M4PQ9QXCGMARXVFNB",outcome="delivered"} 1520\n'],
+        }),
+        ...errorResponses,
+      },
       detail: {
         summary: "Prometheus metrics (API key needed unless WAHOOK_METRICS_PUBLIC=true)",
         description:

@@ -1,0 +1,103 @@
+// The command line: which argument lists mean what (pure), then the compiled binary as a
+// user meets it: version, help listing every setting, exit 2 on a wrong flag or setting.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import pkg from "../package.json" with { type: "json" };
+import { parseArgs, type Command } from "../src/cli.ts";
+import { SETTINGS } from "../src/config.ts";
+import { binaryInEmptyDir } from "./support/binary.ts";
+
+describe("parseArgs", () => {
+  const cases: [string[], Command["kind"]][] = [
+    [[], "serve"],
+    [[""], "serve"],
+    [["serve"], "serve"],
+    [["--version"], "version"],
+    [["-v"], "version"],
+    [["version"], "version"],
+    [["--help"], "help"],
+    [["-h"], "help"],
+    [["help"], "help"],
+    [["--bogus"], "usage_error"],
+    [["-x"], "usage_error"],
+    [["serve", "extra"], "usage_error"],
+    [["--version", "--help"], "usage_error"],
+    [["--port", "8080"], "usage_error"],
+  ];
+  test.each(cases)("%j → %s", (argv, kind) => {
+    expect(parseArgs(argv).kind).toBe(kind);
+  });
+
+  test("a usage error names the arguments it did not understand", () => {
+    expect(parseArgs(["serve", "--bogus"])).toEqual({ kind: "usage_error", message: "unknown arguments: serve --bogus" });
+  });
+});
+
+describe("the compiled binary", () => {
+  let dir: string;
+  let exe: string;
+  beforeAll(async () => {
+    ({ dir, exe } = await binaryInEmptyDir());
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** Runs the binary in its empty folder with only PATH and `env` set (nothing inherited). */
+  async function run(args: string[], env: Record<string, string> = {}, cwd = dir) {
+    const proc = Bun.spawn([exe, ...args], { cwd, env: { PATH: process.env.PATH ?? "", ...env }, stdout: "pipe", stderr: "pipe" });
+    const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+    return { stdout, stderr, code };
+  }
+
+  test("--version prints the package version and exits 0", async () => {
+    const res = await run(["--version"]);
+    expect(res).toEqual({ stdout: `wahook ${pkg.version}\n`, stderr: "", code: 0 });
+  });
+
+  test("--help lists every setting with its default and exits 0", async () => {
+    const res = await run(["--help"]);
+    expect(res.code).toBe(0);
+    expect(res.stdout).toStartWith(`wahook ${pkg.version}`);
+    const lines = res.stdout.split("\n");
+    for (const s of SETTINGS) {
+      const at = lines.findIndex((l) => l.trimStart().startsWith(`${s.env} `));
+      expect({ env: s.env, listed: at >= 0 }).toEqual({ env: s.env, listed: true });
+      expect(lines[at + 1]?.trim()).toBe(`default: ${s.default}; accepts ${s.form}`);
+    }
+  });
+
+  test("an unknown flag exits 2 with the usage on stderr and nothing on stdout", async () => {
+    const res = await run(["--bogus"]);
+    expect(res.code).toBe(2);
+    expect(res.stdout).toBe("");
+    expect(res.stderr).toStartWith("wahook: unknown arguments: --bogus\n");
+    expect(res.stderr).toContain("Usage:");
+    expect(res.stderr).toContain("WAHOOK_PORT");
+  });
+
+  test("extra arguments after serve exit 2", async () => {
+    const res = await run(["serve", "now"]);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toContain("unknown arguments: serve now");
+  });
+
+  // Stopping before anything is created: a typo must not leave a half-made data folder.
+  test("a bad setting exits 2 naming the variable, before creating the data folder", async () => {
+    const data = join(dir, "data-bad-setting");
+    const res = await run([], { WAHOOK_LOG_LEVEL: "loud", WAHOOK_DATA_DIR: data });
+    expect(res.code).toBe(2);
+    expect(res.stderr).toBe('wahook: WAHOOK_LOG_LEVEL="loud" is not valid: expected debug, info, warn or error\n');
+    expect(existsSync(data)).toBe(false);
+  });
+
+  test("a bad setting in .env of the working folder is reported the same way", async () => {
+    writeFileSync(join(dir, ".env"), "# settings\nWAHOOK_PORT=99999\n");
+    try {
+      const res = await run([], { WAHOOK_DATA_DIR: join(dir, "data-dotenv") });
+      expect(res.code).toBe(2);
+      expect(res.stderr).toContain('WAHOOK_PORT="99999" is not valid: expected an integer 1-65535');
+    } finally {
+      rmSync(join(dir, ".env"));
+    }
+  });
+});

@@ -1,0 +1,239 @@
+// config.ts is the only reader of the environment: every setting's default, the forms it
+// accepts, and the message a bad value stops start-up with (variable name + accepted form).
+import { afterAll, describe, expect, test } from "bun:test";
+import { rmSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { ConfigError, SETTINGS, envWithDotenv, loadConfig, type Config } from "../src/config.ts";
+import { tempDir } from "./support/app.ts";
+
+const MB = 1024 * 1024;
+const DAY = 86_400_000;
+const KEY = "k".repeat(24);
+const ROOT_KEY = "0123456789abcdef".repeat(4);
+
+describe("defaults", () => {
+  test("an empty environment gives every documented default", () => {
+    expect(loadConfig({})).toEqual({
+      host: "0.0.0.0",
+      port: 8080,
+      dataDir: resolve("./wahook-data"),
+      apiKey: null,
+      publicUrl: "http://localhost:8080",
+      logLevel: "info",
+      allowTargets: { loopback: false, private: false, cidrs: [] },
+      waUrl: null,
+      waMediaUrl: null,
+      waRootKey: null,
+      mediaMaxBytes: 15 * MB,
+      mediaTtlMs: 7 * DAY,
+      retentionDays: 30,
+      metricsPublic: false,
+    });
+  });
+
+  // An exported-but-empty variable (`WAHOOK_PORT=` in a compose file) means "not set".
+  test("empty values fall back to the defaults", () => {
+    const empty = Object.fromEntries(SETTINGS.map((s) => [s.env, ""]));
+    expect(loadConfig(empty)).toEqual(loadConfig({}));
+  });
+
+  test("the public URL follows the port when not set", () => {
+    expect(loadConfig({ WAHOOK_PORT: "9000" }).publicUrl).toBe("http://localhost:9000");
+  });
+});
+
+describe("valid forms", () => {
+  const cases: [string, Record<string, string>, Partial<Config>][] = [
+    ["host IPv4", { WAHOOK_HOST: "127.0.0.1" }, { host: "127.0.0.1" }],
+    ["host IPv6", { WAHOOK_HOST: "::1" }, { host: "::1" }],
+    ["host name", { WAHOOK_HOST: "wahook.internal" }, { host: "wahook.internal" }],
+    ["port 1", { WAHOOK_PORT: "1" }, { port: 1 }],
+    ["port 65535", { WAHOOK_PORT: "65535" }, { port: 65535 }],
+    ["port 0 picks a free port", { WAHOOK_PORT: "0" }, { port: 0 }],
+    ["data dir made absolute", { WAHOOK_DATA_DIR: "some/dir" }, { dataDir: resolve("some/dir") }],
+    ["data dir absolute", { WAHOOK_DATA_DIR: "/var/lib/wahook" }, { dataDir: "/var/lib/wahook" }],
+    ["API key of 24 characters", { WAHOOK_API_KEY: KEY }, { apiKey: KEY }],
+    ["public URL https", { WAHOOK_PUBLIC_URL: "https://hooks.example.com" }, { publicUrl: "https://hooks.example.com" }],
+    ["public URL trailing slash dropped", { WAHOOK_PUBLIC_URL: "https://hooks.example.com/" }, { publicUrl: "https://hooks.example.com" }],
+    ["log level debug", { WAHOOK_LOG_LEVEL: "debug" }, { logLevel: "debug" }],
+    ["log level warn", { WAHOOK_LOG_LEVEL: "warn" }, { logLevel: "warn" }],
+    ["log level error", { WAHOOK_LOG_LEVEL: "error" }, { logLevel: "error" }],
+    ["log level in capitals", { WAHOOK_LOG_LEVEL: "WARN" }, { logLevel: "warn" }],
+    ["allow none", { WAHOOK_ALLOW_TARGETS: "none" }, { allowTargets: { loopback: false, private: false, cidrs: [] } }],
+    ["allow loopback", { WAHOOK_ALLOW_TARGETS: "loopback" }, { allowTargets: { loopback: true, private: false, cidrs: [] } }],
+    ["allow private", { WAHOOK_ALLOW_TARGETS: "private" }, { allowTargets: { loopback: false, private: true, cidrs: [] } }],
+    [
+      "allow list with spaces, capitals and CIDRs",
+      { WAHOOK_ALLOW_TARGETS: " Loopback , private,10.1.0.0/16, FD00::/8 " },
+      { allowTargets: { loopback: true, private: true, cidrs: ["10.1.0.0/16", "fd00::/8"] } },
+    ],
+    ["allow single host /32", { WAHOOK_ALLOW_TARGETS: "192.168.1.10/32" }, { allowTargets: { loopback: false, private: false, cidrs: ["192.168.1.10/32"] } }],
+    ["allow IPv6 /128", { WAHOOK_ALLOW_TARGETS: "::1/128" }, { allowTargets: { loopback: false, private: false, cidrs: ["::1/128"] } }],
+    ["WA URL ws", { WAHOOK_WA_URL: "ws://127.0.0.1:7000/ws" }, { waUrl: "ws://127.0.0.1:7000/ws" }],
+    ["WA URL wss", { WAHOOK_WA_URL: "wss://emulator.test/ws/chat" }, { waUrl: "wss://emulator.test/ws/chat" }],
+    ["WA media URL", { WAHOOK_WA_MEDIA_URL: "https://127.0.0.1:7001/" }, { waMediaUrl: "https://127.0.0.1:7001" }],
+    ["root key lower-cased", { WAHOOK_WA_ROOT_KEY: ROOT_KEY.toUpperCase() }, { waRootKey: ROOT_KEY }],
+    ["media max 0 (never download)", { WAHOOK_MEDIA_MAX_MB: "0" }, { mediaMaxBytes: 0 }],
+    ["media max 2048", { WAHOOK_MEDIA_MAX_MB: "2048" }, { mediaMaxBytes: 2048 * MB }],
+    ["media TTL 1 day", { WAHOOK_MEDIA_TTL_DAYS: "1" }, { mediaTtlMs: DAY }],
+    ["media TTL 365 days", { WAHOOK_MEDIA_TTL_DAYS: "365" }, { mediaTtlMs: 365 * DAY }],
+    ["retention 1 day", { WAHOOK_RETENTION_DAYS: "1" }, { retentionDays: 1 }],
+    ["retention 3650 days", { WAHOOK_RETENTION_DAYS: "3650" }, { retentionDays: 3650 }],
+    ["metrics public true", { WAHOOK_METRICS_PUBLIC: "true" }, { metricsPublic: true }],
+    ["metrics public TRUE", { WAHOOK_METRICS_PUBLIC: "TRUE" }, { metricsPublic: true }],
+    ["metrics public 1", { WAHOOK_METRICS_PUBLIC: "1" }, { metricsPublic: true }],
+    ["metrics public yes", { WAHOOK_METRICS_PUBLIC: "yes" }, { metricsPublic: true }],
+    ["metrics public false", { WAHOOK_METRICS_PUBLIC: "false" }, { metricsPublic: false }],
+    ["metrics public 0", { WAHOOK_METRICS_PUBLIC: "0" }, { metricsPublic: false }],
+    ["metrics public no", { WAHOOK_METRICS_PUBLIC: "no" }, { metricsPublic: false }],
+  ];
+  test.each(cases)("%s", (_name, env, expected) => {
+    expect(loadConfig(env)).toMatchObject(expected);
+  });
+});
+
+describe("bad values stop start-up with the variable's name and the accepted form", () => {
+  const cases: [string, string, string][] = [
+    ["WAHOOK_HOST", "my host", "an IP address or host name"],
+    ["WAHOOK_HOST", "http://x", "an IP address or host name"],
+    ["WAHOOK_PORT", "99999", "an integer 1-65535"],
+    ["WAHOOK_PORT", "65536", "an integer 1-65535"],
+    ["WAHOOK_PORT", "abc", "an integer 1-65535"],
+    ["WAHOOK_PORT", "-1", "an integer 1-65535"],
+    ["WAHOOK_PORT", "80.5", "an integer 1-65535"],
+    ["WAHOOK_PUBLIC_URL", "ftp://x", "an http(s) URL"],
+    ["WAHOOK_PUBLIC_URL", "hooks.example.com", "an http(s) URL"],
+    ["WAHOOK_LOG_LEVEL", "loud", "debug, info, warn or error"],
+    ["WAHOOK_LOG_LEVEL", "trace", "debug, info, warn or error"],
+    ["WAHOOK_ALLOW_TARGETS", "bogus", "none, or a comma list of loopback, private and CIDR ranges"],
+    ["WAHOOK_ALLOW_TARGETS", "loopback,bogus", "none, or a comma list"],
+    ["WAHOOK_ALLOW_TARGETS", "10.0.0.0", "none, or a comma list"],
+    ["WAHOOK_ALLOW_TARGETS", "10.0.0.0/33", "none, or a comma list"],
+    ["WAHOOK_ALLOW_TARGETS", "fd00::/129", "none, or a comma list"],
+    ["WAHOOK_ALLOW_TARGETS", "300.0.0.0/8", "none, or a comma list"],
+    ["WAHOOK_ALLOW_TARGETS", "10.0.0.0/8/1", "none, or a comma list"],
+    ["WAHOOK_ALLOW_TARGETS", "10.0.0.0/x", "none, or a comma list"],
+    ["WAHOOK_WA_URL", "http://x", "a ws:// or wss:// URL"],
+    ["WAHOOK_WA_URL", "https://web.whatsapp.com/ws", "a ws:// or wss:// URL"],
+    ["WAHOOK_WA_URL", "not a url", "a ws:// or wss:// URL"],
+    ["WAHOOK_WA_MEDIA_URL", "ws://x", "an http(s) URL"],
+    ["WAHOOK_WA_ROOT_KEY", "abc", "64 hex characters"],
+    ["WAHOOK_WA_ROOT_KEY", ROOT_KEY.slice(1), "64 hex characters"],
+    ["WAHOOK_WA_ROOT_KEY", `${ROOT_KEY.slice(1)}g`, "64 hex characters"],
+    ["WAHOOK_MEDIA_MAX_MB", "2049", "an integer 0-2048"],
+    ["WAHOOK_MEDIA_MAX_MB", "-1", "an integer 0-2048"],
+    ["WAHOOK_MEDIA_MAX_MB", "1.5", "an integer 0-2048"],
+    ["WAHOOK_MEDIA_TTL_DAYS", "0", "an integer 1-365"],
+    ["WAHOOK_MEDIA_TTL_DAYS", "366", "an integer 1-365"],
+    ["WAHOOK_RETENTION_DAYS", "0", "an integer 1-3650"],
+    ["WAHOOK_RETENTION_DAYS", "3651", "an integer 1-3650"],
+    ["WAHOOK_RETENTION_DAYS", "ten", "an integer 1-3650"],
+    ["WAHOOK_METRICS_PUBLIC", "maybe", "true or false"],
+    ["WAHOOK_METRICS_PUBLIC", "on", "true or false"],
+  ];
+  test.each(cases)("%s=%s", (variable, value, form) => {
+    let thrown: unknown;
+    try {
+      loadConfig({ [variable]: value });
+    } catch (e) {
+      thrown = e;
+    }
+    expect(thrown).toBeInstanceOf(ConfigError);
+    const error = thrown as ConfigError;
+    expect(error.variable).toBe(variable);
+    expect(error.message).toStartWith(`${variable}=`);
+    expect(error.message).toContain(JSON.stringify(value));
+    expect(error.message).toContain(`expected ${form}`);
+  });
+
+  // The key is a secret: a message that echoes it would put it into logs and terminals.
+  test.each([
+    ["too short", "short-key-123"],
+    ["23 characters", "k".repeat(23)],
+    ["long but with a space", "abcdefghijklmnop qrstuvwxyz0123"],
+  ])("WAHOOK_API_KEY %s: refused without repeating the key", (_name, key) => {
+    expect(() => loadConfig({ WAHOOK_API_KEY: key })).toThrow(ConfigError);
+    try {
+      loadConfig({ WAHOOK_API_KEY: key });
+    } catch (e) {
+      const message = (e as Error).message;
+      expect(message).toContain("WAHOOK_API_KEY");
+      expect(message).toContain("at least 24 characters");
+      expect(message).not.toContain(key);
+      expect(message).not.toContain(key.slice(0, 8));
+    }
+  });
+});
+
+describe(".env file", () => {
+  const dir = tempDir("wahook-dotenv-");
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  let n = 0;
+  const dotenv = (text: string) => {
+    const file = join(dir, `env-${n++}`);
+    writeFileSync(file, text);
+    return file;
+  };
+
+  test("a missing file leaves the environment as it is", () => {
+    const env = { WAHOOK_PORT: "1234" };
+    expect(envWithDotenv(env, join(dir, "does-not-exist"))).toEqual(env);
+  });
+
+  test("reads plain, exported, quoted and commented lines", () => {
+    const file = dotenv(
+      [
+        "# wahook settings",
+        "WAHOOK_PORT=9000",
+        "export WAHOOK_LOG_LEVEL=debug",
+        "  WAHOOK_HOST = 127.0.0.1  ",
+        'WAHOOK_DATA_DIR="/srv/wahook data"',
+        "WAHOOK_PUBLIC_URL='https://hooks.example.com'",
+        "WAHOOK_ALLOW_TARGETS=loopback # only the local n8n",
+        'WAHOOK_API_KEY="abc#def ghi # not a comment inside quotes"',
+        "WAHOOK_WA_MEDIA_URL=http://x#fragment",
+        "#WAHOOK_RETENTION_DAYS=1",
+        "   # WAHOOK_MEDIA_TTL_DAYS=2",
+        "WAHOOK_METRICS_PUBLIC=",
+        "not a setting line",
+        "",
+      ].join("\n"),
+    );
+    expect(envWithDotenv({}, file)).toEqual({
+      WAHOOK_PORT: "9000",
+      WAHOOK_LOG_LEVEL: "debug",
+      WAHOOK_HOST: "127.0.0.1",
+      WAHOOK_DATA_DIR: "/srv/wahook data",
+      WAHOOK_PUBLIC_URL: "https://hooks.example.com",
+      WAHOOK_ALLOW_TARGETS: "loopback",
+      WAHOOK_API_KEY: "abc#def ghi # not a comment inside quotes",
+      WAHOOK_WA_MEDIA_URL: "http://x#fragment",
+      WAHOOK_METRICS_PUBLIC: "",
+    });
+  });
+
+  // Editors on Windows save CRLF; the \r must not end up in the value.
+  test("CRLF line endings", () => {
+    const file = dotenv("WAHOOK_PORT=9000\r\nWAHOOK_LOG_LEVEL=warn\r\n");
+    expect(envWithDotenv({}, file)).toEqual({ WAHOOK_PORT: "9000", WAHOOK_LOG_LEVEL: "warn" });
+  });
+
+  test("a quoted value followed by a comment loses both quotes and comment", () => {
+    const file = dotenv(
+      ['WAHOOK_API_KEY="0123456789abcdefghijklmn" # admin key', "WAHOOK_HOST='::1'  # v6 only", 'WAHOOK_LOG_LEVEL="warn" # not "debug"'].join("\n"),
+    );
+    expect(envWithDotenv({}, file)).toEqual({ WAHOOK_API_KEY: "0123456789abcdefghijklmn", WAHOOK_HOST: "::1", WAHOOK_LOG_LEVEL: "warn" });
+  });
+
+  test("the real environment wins over the file", () => {
+    const file = dotenv("WAHOOK_PORT=9000\nWAHOOK_LOG_LEVEL=debug\n");
+    const env = envWithDotenv({ WAHOOK_PORT: "7000", OTHER: "kept" }, file);
+    expect(env).toEqual({ WAHOOK_PORT: "7000", WAHOOK_LOG_LEVEL: "debug", OTHER: "kept" });
+    expect(loadConfig(env)).toMatchObject({ port: 7000, logLevel: "debug" });
+  });
+
+  test("a bad value from the file is reported like one from the environment", () => {
+    const file = dotenv("WAHOOK_LOG_LEVEL=loud\n");
+    expect(() => loadConfig(envWithDotenv({}, file))).toThrow('WAHOOK_LOG_LEVEL="loud" is not valid: expected debug, info, warn or error');
+  });
+});
