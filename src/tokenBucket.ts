@@ -1,6 +1,7 @@
-// Requests per second per endpoint, as a token bucket: a burst of up to one second's
-// worth, then a steady rate. Kept in memory: after a restart a limit starts full, which
-// can at most send one extra second's worth.
+// Requests per second, as a token bucket: a burst of up to `burstS` seconds' worth (one by
+// default), then a steady rate. Shared by delivery (per-endpoint limits) and backfills
+// (their pace). Kept in memory: after a restart a bucket starts full, which can at most
+// send one extra burst.
 export class TokenBucket {
   private tokens: number;
   private last: number;
@@ -8,9 +9,14 @@ export class TokenBucket {
   constructor(
     private ratePerS: number,
     now: number,
+    private readonly burstS = 1,
   ) {
-    this.tokens = Math.max(1, ratePerS);
+    this.tokens = this.capacity();
     this.last = now;
+  }
+
+  private capacity(): number {
+    return Math.max(1, this.ratePerS * this.burstS);
   }
 
   setRate(ratePerS: number): void {
@@ -18,8 +24,7 @@ export class TokenBucket {
   }
 
   private refill(now: number): void {
-    const capacity = Math.max(1, this.ratePerS);
-    this.tokens = Math.min(capacity, this.tokens + ((now - this.last) / 1000) * this.ratePerS);
+    this.tokens = Math.min(this.capacity(), this.tokens + ((now - this.last) / 1000) * this.ratePerS);
     this.last = now;
   }
 

@@ -11,7 +11,7 @@ import { claim, finishRow, recordAttempt, releaseAllLeases, requeueRow, type Out
 import type { DeliveryMetrics } from "./metrics.ts";
 import { buildPayload } from "./payload.ts";
 import { AUTO_DISABLE_AFTER_MS, decide, type Outcome } from "./policy.ts";
-import { TokenBucket } from "./rateLimit.ts";
+import { TokenBucket } from "../tokenBucket.ts";
 import { sendAttempt, type SendOutcome, type Timeouts } from "./send.ts";
 import { signatureHeaders } from "./sign.ts";
 import type { Lookup } from "./target.ts";
@@ -47,6 +47,16 @@ interface EndpointRow {
   previous_secret_until: number | null;
 }
 
+/** An attempt whose answer is in, waiting for the commit that records it. */
+interface Finished {
+  endpoint: EndpointRow;
+  row: OutboxRow;
+  sent: SendOutcome;
+  outcome: Outcome;
+  startedAt: number;
+  now: number;
+}
+
 export class DeliveryWorker {
   private readonly inflight = new Map<string, number>();
   private readonly buckets = new Map<string, TokenBucket>();
@@ -55,6 +65,7 @@ export class DeliveryWorker {
   private timer: ReturnType<typeof setTimeout> | null = null;
   private timerAt = 0;
   private idle: (() => void) | null = null;
+  private finished: Finished[] = [];
   private readonly now: () => number;
 
   constructor(private readonly deps: WorkerDeps) {
@@ -159,6 +170,8 @@ export class DeliveryWorker {
     const event = row.event as DeliveredEventType;
     let message: Message | null = null;
     if (row.message_rowid !== null) message = getMessage(this.deps.store.sqlite, row.message_rowid);
+    // A backfill sends stored messages as history, also those that once arrived live.
+    if (message && row.backfill_id !== null) message = { ...message, history: true };
     else if (event === "webhook.test" && row.data) message = JSON.parse(row.data) as Message;
     if (!message) {
       // Events that are not about one message carry their body parts in the row.
@@ -193,65 +206,85 @@ export class DeliveryWorker {
     const now = this.now();
     const schedule = endpoint.retry_schedule ? (JSON.parse(endpoint.retry_schedule) as number[]) : undefined;
     const outcome = decide(sent.result, { attempt: row.attempts, now, schedule, random: this.deps.random });
-    try {
-      this.record(endpoint, row, sent, outcome, startedAt, now);
-    } catch (error) {
-      // The row keeps its lease and is requeued when the lease runs out: retried, not lost.
-      this.deps.log.error("could not record a delivery attempt", { outbox_id: row.id, error });
-    }
-    this.deps.metrics?.attempt(endpoint.id, outcome.action, sent.durationMs);
-    if (outcome.action === "retry") this.wakeIn(outcome.at - now);
-    else if (outcome.action === "pause_endpoint") this.wakeIn(outcome.retryAt - now);
-    const left = (this.inflight.get(endpoint.id) ?? 1) - 1;
-    if (left > 0) this.inflight.set(endpoint.id, left);
-    else this.inflight.delete(endpoint.id);
-    if (this.idle && this.inFlight === 0) this.idle();
-    this.wake();
+    this.finished.push({ endpoint, row, sent, outcome, startedAt, now });
+    if (this.finished.length === 1) setImmediate(this.recordFinished);
   }
 
-  /** One transaction: the attempt row, the outbox row's new state, the endpoint's state. */
-  private record(endpoint: EndpointRow, row: OutboxRow, sent: SendOutcome, outcome: Outcome, startedAt: number, now: number): void {
+  /**
+   * Group commit: the attempts whose answers came in during one event-loop turn are
+   * recorded in one transaction, so the fsync of a durable commit is paid per batch, not
+   * per delivery (it was most of the cost of a delivery). A row keeps its lease and its
+   * slot until its result is committed; a crash in between resends it with the same
+   * webhook-id, as a crash just before a per-row commit did.
+   */
+  private recordFinished = (): void => {
+    const batch = this.finished;
+    this.finished = [];
     const { sqlite } = this.deps.store;
-    sqlite
-      .transaction(() => {
-        recordAttempt(sqlite, {
-          outboxId: row.id,
-          webhookId: endpoint.id,
-          attempt: row.attempts,
-          startedAt,
-          durationMs: sent.durationMs,
-          statusCode: sent.statusCode,
-          errorClass: sent.result.kind === "error" ? sent.result.errorClass : sent.statusCode !== null && (sent.statusCode < 200 || sent.statusCode > 299) ? "http" : null,
-          error: sent.error,
-          responseExcerpt: sent.excerpt,
-          outcome: outcome.action,
-        });
-        switch (outcome.action) {
-          case "delivered":
-            finishRow(sqlite, row, "delivered", now, sent.statusCode, null);
-            sqlite.query("UPDATE webhooks SET failing_since = NULL WHERE id = ? AND failing_since IS NOT NULL").run(endpoint.id);
-            return;
-          case "dead":
-            finishRow(sqlite, row, "failed", now, sent.statusCode, sent.error);
-            break;
-          case "retry":
-            requeueRow(sqlite, row.id, outcome.at, sent.statusCode, sent.error);
-            break;
-          case "pause_endpoint":
-            // Throttling is not a failure of this event: it keeps its place in the schedule.
-            requeueRow(sqlite, row.id, outcome.retryAt, sent.statusCode, sent.error);
-            sqlite.query("UPDATE outbox SET attempts = attempts - 1 WHERE id = ?").run(row.id);
-            sqlite.query("UPDATE webhooks SET paused_until = ? WHERE id = ?").run(outcome.until, endpoint.id);
-            break;
-          case "disable_endpoint":
-            requeueRow(sqlite, row.id, now, sent.statusCode, sent.error);
-            disableEndpoint(sqlite, endpoint.id, outcome.reason, now);
-            break;
+    try {
+      sqlite.transaction(() => batch.forEach((f) => this.record(f))).immediate();
+    } catch {
+      // One row that cannot be recorded must not cost the others their results.
+      for (const f of batch) {
+        try {
+          sqlite.transaction(() => this.record(f)).immediate();
+        } catch (error) {
+          // The row keeps its lease and is requeued when the lease runs out: retried, not lost.
+          this.deps.log.error("could not record a delivery attempt", { outbox_id: f.row.id, error });
         }
-        sqlite.query("UPDATE webhooks SET failing_since = COALESCE(failing_since, ?) WHERE id = ?").run(now, endpoint.id);
-        disableLongFailing(sqlite, now, endpoint.id);
-      })
-      .immediate();
+      }
+    }
+    for (const { endpoint, sent, outcome, now } of batch) {
+      this.deps.metrics?.attempt(endpoint.id, outcome.action, sent.durationMs);
+      if (outcome.action === "retry") this.wakeIn(outcome.at - now);
+      else if (outcome.action === "pause_endpoint") this.wakeIn(outcome.retryAt - now);
+      const left = (this.inflight.get(endpoint.id) ?? 1) - 1;
+      if (left > 0) this.inflight.set(endpoint.id, left);
+      else this.inflight.delete(endpoint.id);
+    }
+    if (this.idle && this.inFlight === 0) this.idle();
+    this.wake();
+  };
+
+  /** Inside the caller's transaction: the attempt row, the outbox row's new state, the endpoint's state. */
+  private record({ endpoint, row, sent, outcome, startedAt, now }: Finished): void {
+    const { sqlite } = this.deps.store;
+    recordAttempt(sqlite, {
+      outboxId: row.id,
+      webhookId: endpoint.id,
+      attempt: row.attempts,
+      startedAt,
+      durationMs: sent.durationMs,
+      statusCode: sent.statusCode,
+      errorClass: sent.result.kind === "error" ? sent.result.errorClass : sent.statusCode !== null && (sent.statusCode < 200 || sent.statusCode > 299) ? "http" : null,
+      error: sent.error,
+      responseExcerpt: sent.excerpt,
+      outcome: outcome.action,
+    });
+    switch (outcome.action) {
+      case "delivered":
+        finishRow(sqlite, row, "delivered", now, sent.statusCode, null);
+        sqlite.query("UPDATE webhooks SET failing_since = NULL WHERE id = ? AND failing_since IS NOT NULL").run(endpoint.id);
+        return;
+      case "dead":
+        finishRow(sqlite, row, "failed", now, sent.statusCode, sent.error);
+        break;
+      case "retry":
+        requeueRow(sqlite, row.id, outcome.at, sent.statusCode, sent.error);
+        break;
+      case "pause_endpoint":
+        // Throttling is not a failure of this event: it keeps its place in the schedule.
+        requeueRow(sqlite, row.id, outcome.retryAt, sent.statusCode, sent.error);
+        sqlite.query("UPDATE outbox SET attempts = attempts - 1 WHERE id = ?").run(row.id);
+        sqlite.query("UPDATE webhooks SET paused_until = ? WHERE id = ?").run(outcome.until, endpoint.id);
+        break;
+      case "disable_endpoint":
+        requeueRow(sqlite, row.id, now, sent.statusCode, sent.error);
+        disableEndpoint(sqlite, endpoint.id, outcome.reason, now);
+        break;
+    }
+    sqlite.query("UPDATE webhooks SET failing_since = COALESCE(failing_since, ?) WHERE id = ?").run(now, endpoint.id);
+    disableLongFailing(sqlite, now, endpoint.id);
   }
 }
 

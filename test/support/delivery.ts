@@ -2,15 +2,17 @@
 import { afterAll, afterEach, beforeAll } from "bun:test";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
-import type { Message } from "../../src/domain.ts";
 import { DeliveryMetrics } from "../../src/delivery/metrics.ts";
 import { DeliveryWorker, type WorkerDeps } from "../../src/delivery/worker.ts";
+import type { Message } from "../../src/domain.ts";
 import { ingestMessage, type IngestDeps } from "../../src/ingest/ingest.ts";
 import { silentLogger } from "../../src/log.ts";
 import { openStore, type Store } from "../../src/store/db.ts";
 import { insertWebhook, type WebhookInsert, type WebhookRow } from "../../src/store/webhooks.ts";
 import { tempDir } from "./app.ts";
 import { startSink, type Sink } from "./sink.ts";
+
+export { textMessage } from "./messages.ts";
 
 export interface Engine {
   store: Store;
@@ -53,38 +55,6 @@ export function startEngine(overrides: Partial<WorkerDeps> = {}): Engine {
       store.close();
       rmSync(dir, { recursive: true, force: true });
     },
-  };
-}
-
-let counter = 0;
-
-/** A plain received text message; override what a test cares about. */
-export function textMessage(overrides: Partial<Message> = {}): Message {
-  counter++;
-  const chatPhone = "491701234567";
-  return {
-    accountId: "acc_test",
-    id: `MSG${counter.toString().padStart(6, "0")}`,
-    chatId: `${chatPhone}@c.us`,
-    chatType: "individual",
-    chatTitle: "Alice",
-    direction: "received",
-    sender: { phone: chatPhone, wa_name: "Alice" },
-    participants: [
-      { phone: chatPhone, wa_name: "Alice" },
-      { phone: "15550000001", wa_name: "Owner" },
-    ],
-    type: "chat",
-    text: `hello ${counter}`,
-    caption: null,
-    quotedId: null,
-    location: null,
-    reaction: null,
-    media: null,
-    timestamp: 1_764_000_000 + counter,
-    history: false,
-    raw: { key: { id: `MSG${counter}` } },
-    ...overrides,
   };
 }
 

@@ -1,0 +1,427 @@
+// Delivery engine: throughput against a bare fetch loop, live latency at low load, and
+// memory with 100,000 events pending for a dead receiver. Prints JSON lines (bench/lib.ts).
+// The daemon is the real wiring (startDaemon) in this process; the receiver is a lean
+// Bun.serve sink in a child process, so on 2 cores receiver and daemon do not share a
+// CPU. The memory figure comes from a child process of its own, so its RSS is the daemon's.
+// Usage: bun bench/delivery.ts [--events 50000] [--chats 500] [--concurrency 16]
+import { rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { loadavg } from "node:os";
+import { parseArgs } from "node:util";
+import { loadConfig } from "../src/config.ts";
+import { buildPayload } from "../src/delivery/payload.ts";
+import type { Message } from "../src/domain.ts";
+import { ingestMessage } from "../src/ingest/ingest.ts";
+import { silentLogger } from "../src/log.ts";
+import { startDaemon, type Daemon } from "../src/main.ts";
+import { textMessage } from "../test/support/messages.ts";
+import { insertWebhook } from "../src/store/webhooks.ts";
+import { tempDir } from "../test/support/app.ts";
+import { emit, peakRssMb, percentile, rssMb } from "./lib.ts";
+
+const { values } = parseArgs({
+  options: {
+    role: { type: "string", default: "main" },
+    events: { type: "string", default: "50000" },
+    chats: { type: "string", default: "500" },
+    concurrency: { type: "string", default: "16" },
+    "latency-events": { type: "string", default: "2000" },
+    "rss-events": { type: "string", default: "100000" },
+    "rss-seconds": { type: "string", default: "10" },
+  },
+});
+const EVENTS = Number(values.events);
+const CHATS = Number(values.chats);
+const CONCURRENCY = Number(values.concurrency);
+const LATENCY_EVENTS = Number(values["latency-events"]);
+const RSS_EVENTS = Number(values["rss-events"]);
+const RSS_SECONDS = Number(values["rss-seconds"]);
+const BENCH = "delivery";
+
+/** Wall-clock ms with sub-ms resolution, comparable across processes (after the offset below). */
+const clock = () => performance.timeOrigin + performance.now();
+
+function message(i: number, chats: number, prefix = "B"): Message {
+  const phone = `4915550${String(i % chats).padStart(5, "0")}`;
+  const contact = { phone, wa_name: `Contact ${i % chats}` };
+  return textMessage({
+    accountId: "acc_bench",
+    id: `${prefix}${String(i).padStart(7, "0")}`,
+    chatId: `${phone}@c.us`,
+    chatTitle: `Chat ${i % chats}`,
+    sender: contact,
+    participants: [contact, { phone: "15550000001", wa_name: "Owner" }],
+    text: `benchmark message number ${i}, about as long as a short chat line`,
+    timestamp: 1_764_000_000 + i,
+    raw: { key: { id: `${prefix}${i}` } },
+  });
+}
+
+function daemon(dir: string): Daemon {
+  const env = { WAHOOK_DATA_DIR: dir, WAHOOK_API_KEY: "bench-admin-key-0123456789abcdef", WAHOOK_ALLOW_TARGETS: "loopback", WAHOOK_HOST: "127.0.0.1", WAHOOK_PORT: "0" };
+  return startDaemon(loadConfig(env), silentLogger, { quietQr: true });
+}
+
+// ---- the receiver (child process) --------------------------------------------------------
+
+interface SinkStats {
+  count: number;
+  distinct: number;
+  chats: number;
+  /** A chat's seq that skipped ahead or went back (a resend counts as a duplicate instead). */
+  orderViolations: number;
+  duplicates: number;
+  lastAt: number;
+}
+
+function runSink(): void {
+  let count = 0;
+  let duplicates = 0;
+  let orderViolations = 0;
+  let lastAt = 0;
+  const lastSeq = new Map<string, number>();
+  const receipts = new Map<string, number>();
+  const ok = () => new Response("ok");
+  const server = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    async fetch(req) {
+      const path = req.url.slice(req.url.indexOf("/", 8));
+      if (path === "/hook") {
+        const p = (await req.json()) as { chat_id: string; seq: number; message: { id: string } };
+        const at = clock();
+        count++;
+        lastAt = at;
+        if (receipts.has(p.message.id)) duplicates++;
+        else receipts.set(p.message.id, at);
+        const last = lastSeq.get(p.chat_id) ?? 0;
+        if (p.seq === last + 1) lastSeq.set(p.chat_id, p.seq);
+        else if (p.seq > last) orderViolations++;
+        return ok();
+      }
+      if (path === "/now") return new Response(String(clock()));
+      if (path === "/stats") {
+        const stats: SinkStats = { count, distinct: receipts.size, chats: lastSeq.size, orderViolations, duplicates, lastAt };
+        return Response.json(stats);
+      }
+      if (path === "/receipts") return Response.json(Object.fromEntries(receipts));
+      if (path === "/reset") {
+        count = duplicates = orderViolations = lastAt = 0;
+        lastSeq.clear();
+        receipts.clear();
+        return ok();
+      }
+      return new Response("not found", { status: 404 });
+    },
+  });
+  console.log(JSON.stringify({ port: server.port }));
+}
+
+async function firstLine(stream: ReadableStream<Uint8Array>): Promise<string> {
+  const reader = stream.getReader();
+  let text = "";
+  while (!text.includes("\n")) {
+    const { done, value } = await reader.read();
+    if (done) throw new Error(`child ended before its first line: ${text}`);
+    text += new TextDecoder().decode(value);
+  }
+  reader.releaseLock();
+  return text.slice(0, text.indexOf("\n"));
+}
+
+interface SinkClient {
+  base: string;
+  stats(): Promise<SinkStats>;
+  reset(): Promise<void>;
+  receipts(): Promise<Record<string, number>>;
+  /** Sink clock minus ours, from the probe with the shortest round trip. */
+  offset(): Promise<number>;
+  waitCount(n: number, timeoutMs: number): Promise<SinkStats>;
+  close(): Promise<void>;
+}
+
+async function spawnSink(): Promise<SinkClient> {
+  const proc = Bun.spawn(["bun", import.meta.path, "--role", "sink"], { stdout: "pipe", stderr: "inherit" });
+  const { port } = JSON.parse(await firstLine(proc.stdout)) as { port: number };
+  const base = `http://127.0.0.1:${port}`;
+  const get = (path: string) => fetch(base + path);
+  const client: SinkClient = {
+    base,
+    stats: async () => (await get("/stats")).json() as Promise<SinkStats>,
+    reset: async () => void (await (await get("/reset")).text()),
+    receipts: async () => (await get("/receipts")).json() as Promise<Record<string, number>>,
+    async offset() {
+      let best = { rtt: Infinity, offset: 0 };
+      for (let i = 0; i < 50; i++) {
+        const t0 = clock();
+        const theirs = Number(await (await get("/now")).text());
+        const t1 = clock();
+        if (t1 - t0 < best.rtt) best = { rtt: t1 - t0, offset: theirs - (t0 + t1) / 2 };
+      }
+      return best.offset;
+    },
+    async waitCount(n, timeoutMs) {
+      const until = Date.now() + timeoutMs;
+      for (;;) {
+        const s = await client.stats();
+        if (s.count >= n) return s;
+        if (Date.now() > until) throw new Error(`sink: ${s.count} of ${n} requests after ${timeoutMs} ms`);
+        await Bun.sleep(50);
+      }
+    },
+    async close() {
+      proc.kill();
+      await proc.exited;
+    },
+  };
+  return client;
+}
+
+// ---- a: throughput -----------------------------------------------------------------------
+
+/** The same bytes a delivery carries, for the bare-fetch baseline. */
+function sampleBody(): string {
+  const m = message(0, CHATS);
+  return JSON.stringify(
+    buildPayload({ event: "message.received", message: m, seq: 1, format: "cooby", account: { id: m.accountId, phone: null, email: null }, fileUrl: null }),
+  );
+}
+
+async function bareFetch(url: string, body: string, n: number, concurrency: number): Promise<number> {
+  let next = 0;
+  const started = clock();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < n) {
+        next++;
+        const res = await fetch(url, { method: "POST", body, headers: { "content-type": "application/json" } });
+        await res.arrayBuffer();
+      }
+    }),
+  );
+  return n / ((clock() - started) / 1000);
+}
+
+interface Run {
+  seconds: number;
+  stats: SinkStats;
+  ingestSeconds: number;
+}
+
+/**
+ * End to end: every event goes through ingestMessage (one durable commit each, as live
+ * traffic does) while the worker delivers. The loop yields to the event loop every 32
+ * ingests, so delivery runs alongside ingest as it would behind a busy WhatsApp socket.
+ */
+async function interleaved(sink: SinkClient): Promise<Run> {
+  const dir = tempDir("wahook-bench-");
+  const d = daemon(dir);
+  insertWebhook(d.store.db, { url: `${sink.base}/hook`, events: ["message.received"], ordering: "per_chat", maxConcurrency: CONCURRENCY });
+  const started = clock();
+  for (let i = 0; i < EVENTS; i++) {
+    ingestMessage(d.ingest, message(i, CHATS));
+    if (i % 32 === 31) await new Promise((resolve) => setImmediate(resolve));
+  }
+  const ingestSeconds = (clock() - started) / 1000;
+  const offset = await sink.offset();
+  const stats = await sink.waitCount(EVENTS, 600_000);
+  await d.stop();
+  rmSync(dir, { recursive: true, force: true });
+  return { seconds: (stats.lastAt - offset - started) / 1000, stats, ingestSeconds };
+}
+
+/**
+ * The delivery engine alone: the queue is filled while the webhook is disabled (events
+ * keep queuing), in transactions of 1,000, then the webhook is enabled and timed.
+ */
+async function preFilled(sink: SinkClient): Promise<Run> {
+  const dir = tempDir("wahook-bench-");
+  const d = daemon(dir);
+  const hook = insertWebhook(d.store.db, { url: `${sink.base}/hook`, events: ["message.received"], ordering: "per_chat", maxConcurrency: CONCURRENCY, enabled: false });
+  const { sqlite } = d.store;
+  const filling = clock();
+  for (let start = 0; start < EVENTS; start += 1_000) {
+    sqlite.transaction(() => {
+      for (let i = start; i < Math.min(EVENTS, start + 1_000); i++) ingestMessage(d.ingest, message(i, CHATS, "P"));
+    })();
+  }
+  const ingestSeconds = (clock() - filling) / 1000;
+  const started = clock();
+  sqlite.query("UPDATE webhooks SET enabled = 1 WHERE id = ?").run(hook.id);
+  d.worker.wake();
+  const offset = await sink.offset();
+  const stats = await sink.waitCount(EVENTS, 600_000);
+  await d.stop();
+  rmSync(dir, { recursive: true, force: true });
+  return { seconds: (stats.lastAt - offset - started) / 1000, stats, ingestSeconds };
+}
+
+async function throughput(sink: SinkClient): Promise<void> {
+  const body = sampleBody();
+  await sink.reset();
+  // Warm the connection pool and JIT on both sides before either measurement.
+  await bareFetch(`${sink.base}/hook`, body, 2_000, CONCURRENCY);
+  await sink.reset();
+  const baseline = await bareFetch(`${sink.base}/hook`, body, EVENTS, CONCURRENCY);
+  const runs = [
+    { metric: "throughput, first ingest to last receipt", ingest: "interleaved: one ingestMessage commit per event, yield every 32", run: interleaved },
+    { metric: "throughput, delivery only (queue pre-filled)", ingest: "first: 1,000 ingests per transaction, webhook disabled, then enabled", run: preFilled },
+  ];
+  for (const { metric, ingest, run } of runs) {
+    await sink.reset();
+    const { seconds, stats: s, ingestSeconds } = await run(sink);
+    const rate = EVENTS / seconds;
+    const ordered = s.distinct === EVENTS && s.chats === CHATS && s.orderViolations === 0;
+    emit({
+      bench: BENCH,
+      metric,
+      value: rate,
+      unit: "deliveries/s",
+      baseline: { metric: `bare fetch loop, ${CONCURRENCY} concurrent, same body size, same sink`, value: +baseline.toFixed(1) },
+      target: "≥ 0.7 × baseline, per-chat order kept",
+      pass: ordered && rate >= 0.7 * baseline,
+      extra: {
+        events: EVENTS,
+        chats: CHATS,
+        max_concurrency: CONCURRENCY,
+        ordering: "per_chat",
+        ingest,
+        ingest_seconds: +ingestSeconds.toFixed(2),
+        seconds: +seconds.toFixed(2),
+        body_bytes: Buffer.byteLength(body),
+        received: s.count,
+        distinct: s.distinct,
+        duplicates: s.duplicates,
+        order_violations: s.orderViolations,
+        sink: "Bun.serve in a separate process",
+        daemon: "startDaemon in the bench process",
+        load_avg_1m: +loadavg()[0]!.toFixed(2),
+      },
+    });
+  }
+}
+
+// ---- b: latency at low load --------------------------------------------------------------
+
+async function latency(sink: SinkClient): Promise<void> {
+  await sink.reset();
+  const offset = await sink.offset();
+  const body = sampleBody().replace(/"id":"B0000000"/, '"id":"BASE"');
+  // Baseline: a bare fetch of the same body, call → receipt, paced the same way.
+  const baseSent: number[] = [];
+  for (let i = 0; i < 200; i++) {
+    const at = clock();
+    const res = await fetch(`${sink.base}/hook`, { method: "POST", body: body.replace('"BASE"', `"BASE${i}"`), headers: { "content-type": "application/json" } });
+    await res.arrayBuffer();
+    baseSent.push(at);
+    await Bun.sleep(5);
+  }
+  const baseReceipts = await sink.receipts();
+  const baseLat = baseSent.map((at, i) => baseReceipts[`BASE${i}`]! - offset - at).sort((a, b) => a - b);
+  await sink.reset();
+
+  const dir = tempDir("wahook-bench-");
+  const d = daemon(dir);
+  insertWebhook(d.store.db, { url: `${sink.base}/hook`, events: ["message.received"] });
+  const sent = new Map<string, number>();
+  for (let i = 0; i < LATENCY_EVENTS; i++) {
+    const m = message(i, 20, "L");
+    sent.set(m.id, clock());
+    ingestMessage(d.ingest, m);
+    await Bun.sleep(5);
+  }
+  await sink.waitCount(LATENCY_EVENTS, 60_000);
+  const receipts = await sink.receipts();
+  const lat = [...sent].map(([id, at]) => receipts[id]! - offset - at).sort((a, b) => a - b);
+  const extra = { events: LATENCY_EVENTS, pace_ms: 5, chats: 20, clock_offset_ms: +offset.toFixed(3), max_ms: +lat.at(-1)!.toFixed(2), sink: "Bun.serve in a separate process", load_avg_1m: +loadavg()[0]!.toFixed(2) };
+  for (const [p, target] of [
+    [50, 5],
+    [99, 25],
+  ] as const) {
+    const value = percentile(lat, p);
+    emit({
+      bench: BENCH,
+      metric: `live latency p${p}, ingest call to sink receipt`,
+      value,
+      unit: "ms",
+      baseline: { metric: `bare fetch call to sink receipt p${p}`, value: +percentile(baseLat, p).toFixed(3) },
+      target: `< ${target} ms`,
+      pass: value < target,
+      extra,
+    });
+  }
+  await d.stop();
+  rmSync(dir, { recursive: true, force: true });
+}
+
+// ---- c: memory with the receiver down (child process) -------------------------------------
+
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+async function runRss(): Promise<void> {
+  const dir = tempDir("wahook-bench-");
+  const d = daemon(dir);
+  insertWebhook(d.store.db, { url: `http://127.0.0.1:${await closedPort()}/down`, events: ["message.received"] });
+  Bun.gc(true);
+  const idle = await rssMb();
+  const { sqlite } = d.store;
+  // Enqueued in batches of 1,000 per transaction: the point is the state, not ingest speed.
+  for (let start = 0; start < RSS_EVENTS; start += 1_000) {
+    sqlite.transaction(() => {
+      for (let i = start; i < Math.min(RSS_EVENTS, start + 1_000); i++) ingestMessage(d.ingest, message(i, CHATS, "R"));
+    })();
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  await Bun.sleep(RSS_SECONDS * 1_000);
+  const count = (sql: string) => (sqlite.query(sql).get() as { n: number }).n;
+  const result = {
+    idle,
+    rss: await rssMb(),
+    peak: await peakRssMb(),
+    pending: count("SELECT COUNT(*) AS n FROM outbox WHERE status IN ('pending', 'in_flight')"),
+    attempts: count("SELECT COUNT(*) AS n FROM delivery_attempts"),
+  };
+  console.log(JSON.stringify(result));
+  await d.stop();
+  rmSync(dir, { recursive: true, force: true });
+}
+
+async function memory(): Promise<void> {
+  const proc = Bun.spawn(["bun", import.meta.path, "--role", "rss", "--rss-events", String(RSS_EVENTS), "--rss-seconds", String(RSS_SECONDS)], {
+    stdout: "pipe",
+    stderr: "inherit",
+  });
+  const r = JSON.parse(await firstLine(proc.stdout)) as { idle: number; rss: number; peak: number; pending: number; attempts: number };
+  await proc.exited;
+  emit({
+    bench: BENCH,
+    metric: `daemon RSS, ${RSS_EVENTS} pending, receiver down for ${RSS_SECONDS} s`,
+    value: r.rss,
+    unit: "MB",
+    baseline: { metric: "same daemon idle, webhook created, nothing queued", value: +r.idle.toFixed(1) },
+    target: "< 150 MB",
+    pass: r.rss < 150,
+    extra: { peak_mb: +r.peak.toFixed(1), still_pending: r.pending, attempts_made: r.attempts, ordering: "per_chat", max_concurrency: 4, chats: CHATS, receiver: "closed port (connection refused)", load_avg_1m: +loadavg()[0]!.toFixed(2) },
+  });
+}
+
+// ---- main ---------------------------------------------------------------------------------
+
+if (values.role === "sink") runSink();
+else if (values.role === "rss") await runRss();
+else {
+  const sink = await spawnSink();
+  try {
+    await throughput(sink);
+    await latency(sink);
+  } finally {
+    await sink.close();
+  }
+  await memory();
+}
