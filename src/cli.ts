@@ -1,8 +1,8 @@
-// Command line: `wahook [serve]`, `--version`, `--help`. Settings come from the
+// Command line: `wahook [serve]`, `doctor`, `--version`, `--help`. Settings come from the
 // environment (see config.ts); flags only choose what to do.
 import { SETTINGS } from "./config.ts";
 
-export type Command = { kind: "serve" } | { kind: "version" } | { kind: "help" } | { kind: "usage_error"; message: string };
+export type Command = { kind: "serve" } | { kind: "doctor" } | { kind: "version" } | { kind: "help" } | { kind: "usage_error"; message: string };
 
 export function usage(version: string): string {
   const rows = SETTINGS.map((s) => `  ${s.env.padEnd(22)} ${s.help}\n  ${"".padEnd(22)} default: ${s.default}; accepts ${s.form}`);
@@ -11,6 +11,8 @@ export function usage(version: string): string {
     "",
     "Usage:",
     "  wahook [serve]      start the daemon (API and Swagger UI at http://<host>:<port>/swagger)",
+    "  wahook doctor       check this machine before pairing: data folder, database, clock,",
+    "                      DNS, TLS and one WhatsApp handshake (pairs nothing); exit 1 on a failure",
     "  wahook --version    print the version",
     "  wahook --help       print this help",
     "",
@@ -26,6 +28,7 @@ export function parseArgs(argv: string[]): Command {
   if (args.length === 1) {
     const [a] = args;
     if (a === "serve") return { kind: "serve" };
+    if (a === "doctor") return { kind: "doctor" };
     if (a === "--version" || a === "-v" || a === "version") return { kind: "version" };
     if (a === "--help" || a === "-h" || a === "help") return { kind: "help" };
   }

@@ -1,7 +1,8 @@
 // All linked accounts of this daemon: one AccountSession each, resumed at start-up for
 // every account that has credentials, and the admin actions on them (pair, pairing
 // code, logout, restart, delete).
-import type { WASocket } from "baileys";
+import type { WAMessageKey, WASocket } from "baileys";
+import type { Message } from "../domain.ts";
 import QRCode from "qrcode";
 import { ApiError } from "../errors.ts";
 import type { Logger } from "../log.ts";
@@ -102,11 +103,30 @@ export class AccountManager {
     return this.mustGet(id);
   }
 
-  remove(id: string, purge: boolean): void {
+  /**
+   * Deletes an account. A linked device is logged out first, so the phone does not keep a
+   * dead entry under Linked devices (bounded: an unreachable WhatsApp does not block it).
+   */
+  async remove(id: string, purge: boolean): Promise<void> {
     this.mustGet(id);
-    this.sessions.get(id)?.stop();
+    const session = this.sessions.get(id);
+    if (session?.sock && this.mustGet(id).state === "open") await session.logout();
+    else session?.stop();
     this.sessions.delete(id);
     deleteAccount(this.opts.store.db, id, purge);
+  }
+
+  /**
+   * Asks the phone for `count` messages older than `oldest` (a stored message) in its chat.
+   * The answer comes later as history with the returned request id. Rejects when the
+   * account is not connected: the phone can only be asked over a live connection.
+   */
+  async requestOlder(accountId: string, oldest: Message, count: number): Promise<string> {
+    const sock = this.sessions.get(accountId)?.sock;
+    if (!sock || getAccount(this.opts.store.db, accountId)?.state !== "open") throw new Error(`account ${accountId} is not connected`);
+    const key = (oldest.raw as { key?: WAMessageKey } | null)?.key;
+    if (!key?.remoteJid || !key.id) throw new Error(`message ${oldest.id} has no WhatsApp key to ask from`);
+    return sock.fetchMessageHistory(count, key, oldest.timestamp * 1000);
   }
 
   stopAll(): void {

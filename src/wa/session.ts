@@ -17,6 +17,8 @@ const CONNECT_WATCHDOG_MS = 30_000;
 /** The first QR ref lives 60 s, later ones 20 s (spec/WHATSAPP.md). */
 const FIRST_QR_MS = 60_000;
 const NEXT_QR_MS = 20_000;
+/** Baileys' name for the account between requestPairingCode and pair-success. */
+const PROVISIONAL_NAME = "~";
 
 export interface SessionOptions {
   store: Store;
@@ -138,7 +140,12 @@ export class AccountSession {
     const { store, accountId } = this.opts;
     const logger = baileysLogger(this.log);
     const auth = sqliteAuthState(store.sqlite, accountId, logger);
-    const paired = !!auth.state.creds.me;
+    // requestPairingCode stores a provisional `me` (named "~") before the phone confirms;
+    // on a new socket that code is dead, and Baileys would log in as a device WhatsApp
+    // never registered (401, "logged out" for an account that was never paired). Paired
+    // means WhatsApp signed this device's identity (`account`, set by pair-success).
+    if (auth.state.creds.me && !auth.state.creds.account) auth.state.creds.me = undefined;
+    const paired = !!auth.state.creds.account;
     this.setState(paired ? (this.failures > 0 ? "reconnecting" : "connecting") : "pairing");
     this.qrCount = 0;
     this.connects++;
@@ -161,7 +168,7 @@ export class AccountSession {
       auth.saveCreds();
       // The account's own WhatsApp name arrives after login, in the creds.
       const name = update.me?.name ?? null;
-      if (name && name !== pushName) {
+      if (name && name !== PROVISIONAL_NAME && name !== pushName) {
         pushName = name;
         updateAccount(this.opts.store.db, this.opts.accountId, { pushName: name });
       }
@@ -172,7 +179,7 @@ export class AccountSession {
       if (update.connection === "open") this.onOpen(sock);
       if (update.connection === "close") {
         const error = update.lastDisconnect?.error as { output?: { statusCode?: number }; message?: string } | undefined;
-        this.onClose(error?.output?.statusCode, error?.message ?? null, paired || !!auth.state.creds.me);
+        this.onClose(error?.output?.statusCode, error?.message ?? null, !!auth.state.creds.account);
       }
     });
     this.opts.attach(sock, this);

@@ -101,8 +101,8 @@ export function accountRoutes({ store, accounts }: AppDeps) {
     })
     .delete(
       "/:id",
-      ({ params, query, set }) => {
-        accounts.remove(mustGet(params.id).id, query.purge === true);
+      async ({ params, query, set }) => {
+        await accounts.remove(mustGet(params.id).id, query.purge === true);
         set.status = 204;
         return null;
       },
@@ -110,7 +110,11 @@ export function accountRoutes({ store, accounts }: AppDeps) {
         params: IdParams,
         query: DeleteAccountQuery,
         response: { 204: t.Null(), ...errorResponses },
-        detail: { summary: "Delete an account and its credentials (its stored messages too with ?purge=true)", tags },
+        detail: {
+          summary: "Delete an account and its credentials (its stored messages too with ?purge=true)",
+          description: "A connected account is logged out first, so the phone no longer lists it under Linked devices.",
+          tags,
+        },
       },
     );
 }
