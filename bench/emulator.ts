@@ -1,10 +1,11 @@
 // Baseline: emulator → bare Baileys `messages.upsert`, messages/s and latency (send decision in the
 // emulator, including Signal encryption, to the upsert event in the client).
-// Prints JSON lines. Usage: bun bench/emulator.ts [--count 3000] [--rate 500] [--mode both|inproc|process]
+// Prints JSON lines (bench/lib.ts). Usage: bun bench/emulator.ts [--count 3000] [--rate 500] [--mode both|inproc|process]
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pairByQr, startClient, type TestClient } from '../test/wa-emulator/client.ts';
 import { startEmulator } from '../test/wa-emulator/emulator.ts';
+import { emit, percentile } from './lib.ts';
 
 const { values } = parseArgs({
 	options: {
@@ -17,7 +18,6 @@ const COUNT = Number(values.count);
 const RATE = Number(values.rate);
 
 const wall = () => performance.timeOrigin + performance.now();
-const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
 /** count upserts whose text starts with prefix; resolve with per-message latency when all arrived */
 function collect(client: TestClient, prefix: string, count: number, timeoutMs: number) {
@@ -44,19 +44,14 @@ function collect(client: TestClient, prefix: string, count: number, timeoutMs: n
 function report(mode: string, kind: string, count: number, started: number, r: { lat: number[]; last: number }) {
 	const sorted = [...r.lat].sort((a, b) => a - b);
 	const seconds = (r.last - started) / 1000;
-	console.log(
-		JSON.stringify({
-			bench: 'emulator→baileys messages.upsert',
-			mode,
-			kind,
-			messages: count,
-			seconds: +seconds.toFixed(3),
-			msgsPerSec: Math.round(count / seconds),
-			p50Ms: +pct(sorted, 50).toFixed(2),
-			p99Ms: +pct(sorted, 99).toFixed(2),
-			maxMs: +(sorted.at(-1) ?? NaN).toFixed(2)
-		})
-	);
+	const extra = { mode, kind, messages: count, seconds: +seconds.toFixed(3), max_ms: +(sorted.at(-1) ?? NaN).toFixed(2) };
+	const where = mode === 'inproc' ? 'in one process' : 'emulator in its own process';
+	if (kind === 'burst') {
+		emit({ bench: 'emulator', metric: `emulator → bare Baileys upsert throughput, ${where}`, value: count / seconds, unit: 'msg/s', target: '≥ 1000 msg/s', pass: count / seconds >= 1000, extra });
+		return;
+	}
+	emit({ bench: 'emulator', metric: `emulator → bare Baileys upsert latency p50 at ${kind}, ${where}`, value: percentile(sorted, 50), unit: 'ms', extra });
+	emit({ bench: 'emulator', metric: `emulator → bare Baileys upsert latency p99 at ${kind}, ${where}`, value: percentile(sorted, 99), unit: 'ms', extra });
 }
 
 type Driver = { burst(o: { count: number; rate?: number; prefix: string }): Promise<void>; url: string; close(): Promise<void> };

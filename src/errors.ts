@@ -21,6 +21,10 @@ export const ERRORS = {
   media_link_invalid: { status: 404, message: "This media link is not valid; use the file_url of the webhook exactly as sent." },
   media_link_expired: { status: 410, message: "This media link has expired; links last WAHOOK_MEDIA_TTL_DAYS days." },
   conflict: { status: 409, message: "The resource is not in a state that allows this." },
+  unknown_webhook: { status: 422, message: "A webhook in webhook_ids does not exist or does not take this account's messages; see GET /v1/webhooks." },
+  unknown_chat: { status: 422, message: "A chat in chat_ids has no stored messages for this account; see GET /v1/accounts/{id}/chats." },
+  no_webhook: { status: 422, message: "No webhook takes this account's messages; create one (POST /v1/webhooks) or pass webhook_ids." },
+  backfill_state: { status: 409, message: "The backfill is not in a state that allows this; see its `state`." },
   internal: { status: 500, message: "Something went wrong on our side; the request was not applied. See the server log." },
 } as const satisfies Record<string, { status: number; message: string }>;
 

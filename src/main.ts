@@ -6,6 +6,7 @@ import { createApp } from "./api/app.ts";
 import { parseArgs, usage } from "./cli.ts";
 import { ConfigError, loadConfig, type Config } from "./config.ts";
 import { checkTarget } from "./delivery/targetCheck.ts";
+import { runDoctor } from "./doctor.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { bootstrapKeys } from "./store/apiKeys.ts";
 import { openStore, type Store } from "./store/db.ts";
@@ -22,6 +23,9 @@ import { AccountManager } from "./wa/accounts.ts";
 import { attachHandlers } from "./wa/events.ts";
 import { rewriteMediaHost, trustCertificateRoot } from "./wa/transport.ts";
 import { startJobs } from "./jobs/index.ts";
+import { BackfillRunner, DEFAULT_RATE_PER_S, endBackfill, HISTORY_SETTLE_MS, OLDER_PER_REQUEST } from "./backfill/runner.ts";
+import { ingestHistory, type HistoryDeps } from "./ingest/history.ts";
+import { recordOlderAnswer } from "./store/backfills.ts";
 import { VERSION } from "./version.ts";
 
 /** How long in-flight requests may take to finish after SIGTERM before they are cut. */
@@ -58,6 +62,8 @@ export interface Daemon {
   store: Store;
   worker: DeliveryWorker;
   ingest: IngestDeps;
+  history: HistoryDeps;
+  backfills: BackfillRunner;
   accounts: AccountManager;
   /** Stops accepting requests, lets in-flight work finish (bounded), closes the database. */
   stop(): Promise<void>;
@@ -99,6 +105,17 @@ export function startDaemon(config: Config, log: Logger, opts: { quietQr?: boole
     onIngested: (m) => metrics.message(m.accountId),
     media: { maxBytes: config.mediaMaxBytes, holdMs: MEDIA_HOLD_MS, onQueued: downloader.wake },
   };
+  const history: HistoryDeps = { store, mediaMaxBytes: config.mediaMaxBytes, settleMs: HISTORY_SETTLE_MS, autoRatePerS: DEFAULT_RATE_PER_S };
+  // `accounts` is made below; the runner only asks it for older messages once running.
+  let accounts: AccountManager | null = null;
+  const backfills = new BackfillRunner({
+    store,
+    log,
+    wakeDelivery: worker.wake,
+    wakeMedia: downloader.wake,
+    mediaHoldMs: MEDIA_HOLD_MS,
+    requestOlder: (accountId, oldest, count) => (accounts ? accounts.requestOlder(accountId, oldest, count) : Promise.reject(new Error("starting"))),
+  });
   const jobs = startJobs({
     store,
     log,
@@ -107,17 +124,31 @@ export function startDaemon(config: Config, log: Logger, opts: { quietQr?: boole
       worker.wake();
       downloader.wake();
     },
+    wakeBackfills: backfills.wake,
     disableLongFailing: (now) => disableLongFailing(store.sqlite, now),
   });
 
   if (config.waRootKey) trustCertificateRoot(config.waRootKey);
   if (config.waMediaUrl) rewriteMediaHost(config.waMediaUrl);
-  const accounts = new AccountManager({
+  accounts = new AccountManager({
     store,
     log,
     waUrl: config.waUrl,
     quiet: opts.quietQr,
-    attach: (sock, accountId) => attachHandlers(sock, accountId, { store, log, deliver: (message, events) => ingestMessage(ingest, message, events) }),
+    attach: (sock, accountId) =>
+      attachHandlers(sock, accountId, {
+        store,
+        log,
+        deliver: (message, events) => ingestMessage(ingest, message, events),
+        storeHistory: (id, messages) => {
+          const stored = ingestHistory(history, id, messages);
+          for (const m of messages.slice(0, stored.stored)) metrics.message(m.accountId);
+          if (stored.autoBackfillId) backfills.wake();
+        },
+        historyAnswered: (requestId, count) => {
+          if (recordOlderAnswer(store.sqlite, requestId, count, OLDER_PER_REQUEST)) backfills.wake();
+        },
+      }),
   });
 
   const app = createApp({
@@ -133,6 +164,14 @@ export function startDaemon(config: Config, log: Logger, opts: { quietQr?: boole
       metrics: () => renderPrometheus(metrics, allQueueDepths(store.sqlite), Date.now()),
     },
     accounts,
+    backfills: {
+      wake: backfills.wake,
+      cancel: (id) => {
+        const row = endBackfill(store, id, ["planning", "running", "paused"], "cancelled", null, Date.now());
+        worker.wake();
+        return row;
+      },
+    },
     media: { dir: mediaDir, key: mediaKey },
   });
   const server = Bun.serve({
@@ -144,6 +183,7 @@ export function startDaemon(config: Config, log: Logger, opts: { quietQr?: boole
   });
   worker.start();
   downloader.start();
+  backfills.start();
   const resumed = accounts.resumeAll();
   log.info("wahook started", { version: VERSION, url: `http://${config.host}:${server.port}`, swagger: `${config.publicUrl}/swagger`, accounts_resumed: resumed });
 
@@ -153,6 +193,8 @@ export function startDaemon(config: Config, log: Logger, opts: { quietQr?: boole
     store,
     worker,
     ingest,
+    history,
+    backfills,
     accounts,
     stop() {
       stopped ??= (async () => {
@@ -160,6 +202,7 @@ export function startDaemon(config: Config, log: Logger, opts: { quietQr?: boole
         await server.stop(false);
         clearTimeout(cut);
         jobs.stop();
+        backfills.stop();
         accounts.stopAll();
         downloader.stop();
         // Attempts still running after the grace period keep their rows in flight; the
@@ -200,20 +243,23 @@ async function main(argv: string[]): Promise<void> {
     case "usage_error":
       process.stderr.write(`wahook: ${command.message}\n\n${usage(VERSION)}`);
       process.exit(2);
-    case "serve": {
-      let config: Config;
-      try {
-        config = loadConfig();
-      } catch (e) {
-        if (e instanceof ConfigError) {
-          process.stderr.write(`wahook: ${e.message}\n`);
-          process.exit(2);
-        }
-        throw e;
-      }
-      await serve(config);
-    }
+    case "doctor":
+      process.exit(await runDoctor(configOrExit(), (line) => process.stdout.write(`${line}\n`)));
+    case "serve":
+      await serve(configOrExit());
   }
 }
 
-if (import.meta.main) await main(process.argv.slice(2));
+function configOrExit(): Config {
+  try {
+    return loadConfig();
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`wahook: ${e.message}\n`);
+      process.exit(2);
+    }
+    throw e;
+  }
+}
+
+if (import.meta.main) void main(process.argv.slice(2));

@@ -11,11 +11,14 @@ import type { Logger } from "../log.ts";
 import type { Store } from "../store/db.ts";
 import type { AccountRow } from "../store/accounts.ts";
 import type { ApiKeyRow } from "../store/apiKeys.ts";
+import type { BackfillRow } from "../store/backfills.ts";
 import { authenticate } from "./auth.ts";
 import { checkDeclaredLength, parseJsonBody } from "./body.ts";
 import { toErrorResponse } from "./errors.ts";
 import { accountRoutes } from "./routes/accounts.ts";
 import { apiKeyRoutes } from "./routes/apiKeys.ts";
+import { backfillRoutes } from "./routes/backfills.ts";
+import { chatRoutes } from "./routes/chats.ts";
 import { deliveryRoutes } from "./routes/deliveries.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { mediaRoutes } from "./routes/media.ts";
@@ -48,7 +51,15 @@ export interface AppDeps {
     pairingCode(id: string, phone: string): Promise<{ code: string }>;
     logout(id: string): Promise<AccountRow>;
     restart(id: string): AccountRow;
-    remove(id: string, purge: boolean): void;
+    /** Logs a linked device out first (bounded), then deletes. */
+    remove(id: string, purge: boolean): Promise<void>;
+  };
+  /** The backfill stage (src/backfill/runner.ts), as callbacks. */
+  backfills: {
+    /** A job was created or changed state: look at it now rather than at the next second. */
+    wake(): void;
+    /** Ends a job as cancelled (counts frozen, `backfill.finished` queued); null if it had ended. */
+    cancel(id: string): BackfillRow | null;
   };
   /** Where downloaded media lives and the key its links are signed with. */
   media: { dir: string; key: Buffer };
@@ -66,6 +77,23 @@ export function caller(request: Request): ApiKeyRow {
 function routePattern(path: string): RegExp {
   const escaped = path.replace(/\/$/, "").replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\/:[^/]+/g, "/[^/]+").replace(/\/\*$/, "/.*");
   return new RegExp(`^${escaped}/?$`);
+}
+
+type SpecOperation = { requestBody?: { content?: Record<string, unknown> } };
+
+/**
+ * @elysiajs/openapi documents a request body only for parsers it knows by name; ours is a
+ * function (the 1 MiB cap in body.ts), so every body came out empty in /swagger/json and
+ * Swagger UI offered nothing to fill in. This puts each route's JSON schema back.
+ */
+function documentJsonBodies(spec: unknown, routes: { method: string; path: string; hooks: { body?: unknown } }[]): void {
+  const paths = (spec as { paths?: Record<string, Record<string, SpecOperation>> } | null)?.paths;
+  if (!paths) return;
+  for (const route of routes) {
+    const operation = paths[route.path.replace(/:([^/]+)/g, "{$1}")]?.[route.method.toLowerCase()];
+    const body = operation?.requestBody;
+    if (route.hooks.body && body && !Object.keys(body.content ?? {}).length) body.content = { "application/json": { schema: route.hooks.body } };
+  }
 }
 
 export function createApp(deps: AppDeps) {
@@ -89,6 +117,9 @@ export function createApp(deps: AppDeps) {
       }
       return toErrorResponse(error, code, log, request);
     })
+    .onAfterHandle(({ request, response }) => {
+      if (request.url.includes("/swagger/json")) documentJsonBodies(response, app.routes);
+    })
     .use(
       openapi({
         path: "/swagger",
@@ -97,10 +128,14 @@ export function createApp(deps: AppDeps) {
         swagger: {
           theme: `${SWAGGER_ASSET_BASE}/swagger-ui.css`,
           cdn: `${SWAGGER_ASSET_BASE}/swagger-ui-bundle.js`,
+          // Absolute: the plugin's relative default breaks the page when opened as /swagger/.
+          // (Its option type omits `url`, but the value reaches Swagger UI unchanged.)
+          ...{ url: "/swagger/json" },
           persistAuthorization: true,
           autoDarkMode: false,
         },
-        exclude: { paths: [/^\/swagger/] },
+        // staticFile: paths with a dot (…/qr.png) are not static files here; document them.
+        exclude: { paths: [/^\/swagger/], staticFile: false },
         documentation: {
           info: {
             title: "wahook",
@@ -112,6 +147,8 @@ export function createApp(deps: AppDeps) {
             { name: "accounts", description: "Linked WhatsApp numbers: pairing by QR or code, state, logout." },
             { name: "webhooks", description: "Endpoints that receive the events, and their secrets." },
             { name: "deliveries", description: "What was sent to a webhook, every attempt, replays and dead letters." },
+            { name: "backfills", description: "Stored history sent to webhooks as a paced, ordered, resumable stream, with progress." },
+            { name: "chats", description: "Chats and stored messages of an account: what a backfill would send." },
             { name: "media", description: "Media files linked from payloads (`file_url`)." },
             { name: "api-keys", description: "Keys for this API: `admin` to change, `read` to look." },
             { name: "system", description: "Health and documentation." },
@@ -131,6 +168,8 @@ export function createApp(deps: AppDeps) {
     .use(accountRoutes(deps))
     .use(webhookRoutes(deps))
     .use(deliveryRoutes(deps))
+    .use(backfillRoutes(deps))
+    .use(chatRoutes(deps))
     .use(mediaRoutes(deps))
     .use(metricsRoutes(deps));
 

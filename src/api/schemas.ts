@@ -11,7 +11,7 @@ import { EVENT_TYPES, FORMATS, ORDERINGS } from "../domain.ts";
  * fills into bodies where the field is absent: a PATCH that omits `ordering` would reset
  * it. Enums here have no default; handlers apply defaults where they mean to.
  */
-function oneOf<const T extends readonly [string, ...string[]]>(values: T, options: { description?: string } = {}) {
+export function oneOf<const T extends readonly [string, ...string[]]>(values: T, options: { description?: string } = {}) {
   const schema = t.UnionEnum(values, options);
   delete (schema as { default?: unknown }).default;
   return schema;
@@ -111,7 +111,10 @@ const webhookFields = {
   format: oneOf(FORMATS, {
     description: "`cooby` (default): Cooby-compatible body. `raw`: the same plus the original WhatsApp message.",
   }),
-  include_history: Type.Boolean({ description: "Also deliver messages from history sync (marked `history: true`)." }),
+  include_history: Type.Boolean({
+    description:
+      "Also deliver what history sync brings after a pairing (marked `history: true`), through an automatic backfill paced at 20/s (change its pace with PATCH …/backfills/{id}).",
+  }),
   max_concurrency: Type.Integer({ minimum: 1, maximum: 64, description: "Requests in flight at once to this endpoint (default 4)." }),
   rate_limit_per_s: t.Union([Type.Integer({ minimum: 1, maximum: 1000 }), t.Null()], {
     description: "At most this many requests per second; null (default) for no limit.",

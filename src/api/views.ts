@@ -1,7 +1,10 @@
 // Rows → API objects. Secrets never pass through here: only create and rotate-secret
 // add them explicitly. URLs are masked so credentials in them do not leak into listings.
 import { maskUrl } from "../delivery/target.ts";
-import type { EventType } from "../domain.ts";
+import type { Progress } from "../backfill/progress.ts";
+import type { EventType, Message } from "../domain.ts";
+import type { BackfillRow, OlderRow } from "../store/backfills.ts";
+import type { ChatRow } from "../store/chats.ts";
 import type { AccountRow } from "../store/accounts.ts";
 import type { ApiKeyRow } from "../store/apiKeys.ts";
 import type { AttemptRow, DeliveryRow } from "../store/deliveries.ts";
@@ -92,5 +95,65 @@ export function accountView(row: AccountRow) {
         ? null
         : { code: row.lastDisconnectCode, reason: row.lastDisconnectReason, at: isoOrNull(row.lastDisconnectAt) },
     created_at: iso(row.createdAt),
+  };
+}
+
+// ---- history ------------------------------------------------------------------------------
+
+export function backfillView(row: BackfillRow, progress: Progress, older: OlderRow[] | null) {
+  return {
+    id: row.id,
+    account_id: row.account_id,
+    state: row.state,
+    auto: row.auto === 1,
+    webhook_ids: JSON.parse(row.webhook_ids) as string[],
+    chat_ids: row.chat_ids ? (JSON.parse(row.chat_ids) as string[]) : null,
+    since: row.since === null ? null : iso(row.since * 1000),
+    until: row.until === null ? null : iso(row.until * 1000),
+    older_per_chat: row.older_per_chat,
+    rate_per_s: row.rate_per_s,
+    redeliver: row.redeliver === 1,
+    progress,
+    older: older && older.map((o) => ({ chat_id: o.chat_id, wanted: o.wanted, received: o.received, requests: o.requests, state: o.state })),
+    error: row.error,
+    created_at: iso(row.created_at),
+    started_at: isoOrNull(row.started_at),
+    finished_at: isoOrNull(row.finished_at),
+  };
+}
+
+export function chatView(row: ChatRow) {
+  const group = row.chat_id.endsWith("@g.us");
+  const phone = /^(\d+)@c\.us$/.exec(row.chat_id)?.[1] ?? null;
+  return {
+    id: row.chat_id,
+    type: group ? ("group" as const) : ("individual" as const),
+    // The payload's rule: a 1:1 chat without a saved name is titled by its phone.
+    title: row.saved_title ?? (group ? null : phone),
+    wa_name: group ? null : row.push_name,
+    message_count: row.message_count,
+    first_message_at: iso(row.first_message_at * 1000),
+    last_message_at: iso(row.last_message_at * 1000),
+  };
+}
+
+export function storedMessageView(m: Message) {
+  const sender: { phone: string | null; wa_name: string | null; lid?: string } = { phone: m.sender.phone, wa_name: m.sender.wa_name };
+  if (m.sender.phone === null && m.sender.lid) sender.lid = m.sender.lid;
+  return {
+    id: m.id,
+    chat_id: m.chatId,
+    type: m.type,
+    direction: m.direction,
+    timestamp: String(Math.floor(m.timestamp)),
+    sent_at: iso(m.timestamp * 1000),
+    history: m.history,
+    sender,
+    text: m.text,
+    caption: m.caption,
+    file_name: m.media?.file_name ?? null,
+    mime_type: m.media?.mime_type ?? null,
+    file_size: m.media?.file_size ?? null,
+    quoted_id: m.quotedId,
   };
 }

@@ -21,7 +21,6 @@ interface WebhookTarget {
   events: string;
   account_ids: string | null;
   ordering: Ordering;
-  include_history: number;
 }
 
 export interface IngestResult {
@@ -38,9 +37,10 @@ export function triggerOf(message: Message): EventType {
 }
 
 function matches(w: WebhookTarget, event: string, message: Message): boolean {
+  // History is never sent at once: backfills (automatic ones for `include_history`) pace it.
+  if (message.history) return false;
   if (!(JSON.parse(w.events) as string[]).includes(event)) return false;
-  if (w.account_ids !== null && !(JSON.parse(w.account_ids) as string[]).includes(message.accountId)) return false;
-  return !message.history || w.include_history === 1;
+  return w.account_ids === null || (JSON.parse(w.account_ids) as string[]).includes(message.accountId);
 }
 
 /**
@@ -72,7 +72,7 @@ export function ingestMessage(deps: IngestDeps, message: Message, events: EventT
       // download delays only its own chat, and never forever.
       if (!tooLarge) availableAt = now + deps.media.holdMs;
     }
-    const webhooks = sqlite.query<WebhookTarget, []>("SELECT id, events, account_ids, ordering, include_history FROM webhooks ORDER BY id").all();
+    const webhooks = sqlite.query<WebhookTarget, []>("SELECT id, events, account_ids, ordering FROM webhooks ORDER BY id").all();
     let enqueued = 0;
     for (const event of events) {
       for (const w of webhooks) {

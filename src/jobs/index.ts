@@ -12,6 +12,8 @@ export interface JobDeps {
   retentionDays: number;
   /** Wakes the delivery worker (retries and pauses that came due, released leases). */
   wakeDelivery(): void;
+  /** Moves backfills along (the runner paces itself in between; this catches a restart). */
+  wakeBackfills?(): void;
   disableLongFailing(now: number): number;
 }
 
@@ -22,6 +24,7 @@ export function startJobs(deps: JobDeps): { stop(): void } {
       releaseExpiredLeases(store.sqlite, Date.now());
       deps.wakeDelivery();
     }),
+    new Cron("* * * * * *", { name: "backfill-pacer", protect: true }, () => deps.wakeBackfills?.()),
     new Cron("17 * * * * *", { name: "auto-disable", protect: true }, () => {
       const n = deps.disableLongFailing(Date.now());
       if (n) log.warn("disabled webhooks that failed every attempt for 5 days", { count: n });

@@ -30,7 +30,7 @@ export interface AttemptRow {
 export type DeliveryRow = Omit<OutboxRow, "data">;
 
 const COLUMNS = `id, webhook_id, message_rowid, event, account_id, chat_key, seq, priority, status, ready, attempts,
-  available_at, lease_until, last_attempt_at, last_status_code, last_error, delivered_at, created_at`;
+  available_at, lease_until, last_attempt_at, last_status_code, last_error, delivered_at, created_at, backfill_id`;
 
 /** Newest first (ids are time-ordered). Asks for exactly `limit` rows. */
 export function listDeliveries(sqlite: Database, webhookId: string, f: DeliveryFilter): DeliveryRow[] {

@@ -4,7 +4,8 @@
 import type { Database } from "bun:sqlite";
 import { newId } from "./ids.ts";
 
-export type MediaStatus = "pending" | "ready" | "too_large" | "failed";
+/** `deferred`: history media, downloaded only once a backfill sends its message. */
+export type MediaStatus = "deferred" | "pending" | "ready" | "too_large" | "failed";
 
 export interface MediaRow {
   id: string;
@@ -85,4 +86,20 @@ export function kvGet(sqlite: Database, key: string): string | null {
 export function kvGetOrSet(sqlite: Database, key: string, value: string): string {
   sqlite.query("INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING").run(key, value);
   return kvGet(sqlite, key)!;
+}
+
+/**
+ * A backfill is about to send a message: its deferred media starts downloading now.
+ * Returns the media's status afterwards (null when the message has none), so the caller
+ * holds the delivery while it is `pending`.
+ */
+export function wakeDeferredMedia(sqlite: Database, messageRowid: number, now: number): MediaStatus | null {
+  const row = sqlite
+    .query<{ status: MediaStatus }, [number, number]>(
+      `UPDATE media SET status = CASE WHEN status = 'deferred' THEN 'pending' ELSE status END,
+         next_attempt_at = CASE WHEN status = 'deferred' THEN ?1 ELSE next_attempt_at END
+       WHERE message_rowid = ?2 RETURNING status`,
+    )
+    .get(now, messageRowid);
+  return row?.status ?? null;
 }

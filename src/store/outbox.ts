@@ -26,6 +26,7 @@ export interface OutboxRow {
   last_error: string | null;
   delivered_at: number | null;
   created_at: number;
+  backfill_id: string | null;
 }
 
 export interface EnqueueInput {
@@ -39,6 +40,8 @@ export interface EnqueueInput {
   priority: number;
   /** Not before this time (ms); default now. Media downloads hold their message's rows. */
   availableAt?: number;
+  /** The backfill queuing this row, if any. */
+  backfillId?: string | null;
 }
 
 /** Call inside the transaction that stored the message: seq and row commit together. */
@@ -58,8 +61,8 @@ export function enqueue(sqlite: Database, input: EnqueueInput, now = Date.now())
       .get(input.webhookId, input.chatKey);
   return sqlite
     .query<OutboxRow, (string | number | null)[]>(
-      `INSERT INTO outbox (id, webhook_id, message_rowid, event, account_id, chat_key, seq, priority, data, status, ready, attempts, available_at, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, 0, ?, ?) RETURNING *`,
+      `INSERT INTO outbox (id, webhook_id, message_rowid, event, account_id, chat_key, seq, priority, data, status, ready, attempts, available_at, created_at, backfill_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, 0, ?, ?, ?) RETURNING *`,
     )
     .get(
       newId("msg", now),
@@ -74,6 +77,7 @@ export function enqueue(sqlite: Database, input: EnqueueInput, now = Date.now())
       ready ? 1 : 0,
       input.availableAt ?? now,
       now,
+      input.backfillId ?? null,
     )!;
 }
 

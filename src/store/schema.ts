@@ -78,6 +78,8 @@ export const messages = sqliteTable(
   (t) => [
     uniqueIndex("messages_identity").on(t.accountId, t.chatId, t.messageId),
     index("messages_chat_time").on(t.accountId, t.chatId, t.timestamp),
+    // Backfills walk an account's messages in time order.
+    index("messages_account_time").on(t.accountId, t.timestamp),
   ],
 );
 
@@ -115,9 +117,12 @@ export const outbox = sqliteTable(
     lastError: text("last_error"),
     deliveredAt: integer("delivered_at"),
     createdAt: integer("created_at").notNull(),
+    /** The backfill that queued this row (payload `history: true`), or null for live traffic. */
+    backfillId: text("backfill_id"),
   },
   (t) => [
     index("outbox_claim").on(t.webhookId, t.status, t.ready, t.priority, t.availableAt),
+    index("outbox_backfill").on(t.backfillId, t.status),
     index("outbox_chat").on(t.webhookId, t.chatKey, t.seq),
     index("outbox_message").on(t.messageRowid),
     index("outbox_status_time").on(t.status, t.createdAt),
@@ -261,7 +266,7 @@ export const media = sqliteTable(
     messageRowid: integer("message_rowid")
       .notNull()
       .references(() => messages.rowid, { onDelete: "cascade" }),
-    status: text("status", { enum: ["pending", "ready", "too_large", "failed"] }).notNull(),
+    status: text("status", { enum: ["deferred", "pending", "ready", "too_large", "failed"] }).notNull(),
     attempts: integer("attempts").notNull().default(0),
     nextAttemptAt: integer("next_attempt_at").notNull(),
     path: text("path"),
@@ -279,3 +284,75 @@ export const kv = sqliteTable("kv", {
   key: text("key").primaryKey(),
   value: text("value").notNull(),
 });
+
+// ---- History backfills --------------------------------------------------------------------
+
+/**
+ * A paced, resumable delivery of stored messages to webhooks, in time order (so each chat's
+ * messages go in order and many chats go at once). The cursor (timestamp, rowid) is the
+ * last message handled; it moves in the same transaction that queues the outbox rows, so a
+ * restart neither skips nor repeats.
+ */
+export const backfills = sqliteTable(
+  "backfills",
+  {
+    id: text("id").primaryKey(),
+    accountId: text("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "cascade" }),
+    state: text("state", { enum: ["planning", "running", "paused", "finished", "cancelled", "failed"] }).notNull(),
+    /** Made by history sync for `include_history` webhooks rather than by an admin. */
+    auto: integer("auto", { mode: "boolean" }).notNull().default(false),
+    /** JSON array of webhook ids; for auto jobs filled in when planning ends. */
+    webhookIds: text("webhook_ids", { mode: "json" }).$type<string[]>().notNull(),
+    /** JSON array of Cooby chat ids, or null for every chat. */
+    chatIds: text("chat_ids", { mode: "json" }).$type<string[] | null>(),
+    /** Message timestamp bounds, unix seconds, inclusive. */
+    since: integer("since"),
+    until: integer("until"),
+    olderPerChat: integer("older_per_chat"),
+    ratePerS: integer("rate_per_s").notNull(),
+    redeliver: integer("redeliver", { mode: "boolean" }).notNull().default(false),
+    /** Messages with rowid in (min_rowid, max_rowid] are selected; max is fixed when planning ends. */
+    minRowid: integer("min_rowid").notNull().default(0),
+    maxRowid: integer("max_rowid"),
+    /** Auto jobs wait until history has been quiet until this time (ms) before planning. */
+    planAfter: integer("plan_after"),
+    /** (message, webhook) pairs selected, queued, and skipped as already sent. */
+    total: integer("total"),
+    enqueued: integer("enqueued").notNull().default(0),
+    skipped: integer("skipped").notNull().default(0),
+    /** Outcome counts, frozen when the job ends (while running they are read from the outbox). */
+    delivered: integer("delivered"),
+    failed: integer("failed"),
+    cursorTs: integer("cursor_ts"),
+    cursorRowid: integer("cursor_rowid"),
+    /** Every selected message has been handled; the job ends when its rows are delivered. */
+    exhausted: integer("exhausted", { mode: "boolean" }).notNull().default(false),
+    error: text("error"),
+    createdAt: integer("created_at").notNull(),
+    startedAt: integer("started_at"),
+    finishedAt: integer("finished_at"),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [index("backfills_account").on(t.accountId, t.id), index("backfills_state").on(t.state)],
+);
+
+/** `older_per_chat`: what a backfill asked the phone for, per chat, and what came back. */
+export const backfillOlder = sqliteTable(
+  "backfill_older",
+  {
+    backfillId: text("backfill_id")
+      .notNull()
+      .references(() => backfills.id, { onDelete: "cascade" }),
+    chatId: text("chat_id").notNull(),
+    wanted: integer("wanted").notNull(),
+    received: integer("received").notNull().default(0),
+    requests: integer("requests").notNull().default(0),
+    state: text("state", { enum: ["waiting", "requested", "done", "unanswered"] }).notNull(),
+    /** The open on-demand request (Baileys' peer data request id). */
+    requestId: text("request_id"),
+    requestedAt: integer("requested_at"),
+  },
+  (t) => [primaryKey({ columns: [t.backfillId, t.chatId] }), index("backfill_older_request").on(t.requestId)],
+);

@@ -14,7 +14,15 @@ export interface EventDeps {
   log: Logger;
   /** Store + fan out (ingest/ingest.ts); `events` as the webhook subscriptions name them. */
   deliver(message: Message, events: EventType[]): void;
+  /** Store history, not delivered (ingest/history.ts); called in slices of HISTORY_SLICE. */
+  storeHistory(accountId: string, messages: Message[]): void;
+  /** The phone answered an on-demand history request with `count` messages. */
+  historyAnswered(requestId: string, count: number): void;
 }
+
+/** History is normalized and stored this many messages at a time, so memory stays bounded. */
+export const HISTORY_SLICE = 500;
+const BIG_HISTORY_CHUNK = 2_000;
 
 const userOf = (jid: string | null | undefined) => (jid ? (jidDecode(jid)?.user ?? null) : null);
 const isLid = (jid: string | null | undefined) => !!jid && jid.endsWith("@lid");
@@ -29,9 +37,25 @@ export function mappingOf(a: string | null | undefined, b: string | null | undef
   return lidUser && phone ? { lid: lidUser, phone } : null;
 }
 
+/**
+ * What normalization may know about people and groups, read from our tables. One context
+ * serves one batch (an upsert, a history chunk): lookups are remembered for the batch, as a
+ * history chunk asks the same few hundred names and LIDs thousands of times.
+ */
 export function normalizeContext(store: Store, accountId: string): NormalizeContext {
   const { sqlite, db } = store;
   const account = getAccount(db, accountId);
+  const memo = <T>(load: (key: string) => T) => {
+    const seen = new Map<string, T>();
+    return (key: string): T => {
+      if (seen.has(key)) return seen.get(key)!;
+      const value = load(key);
+      seen.set(key, value);
+      return value;
+    };
+  };
+  const lidPhone = memo((lid) => phoneForLid(sqlite, accountId, lid));
+  const names = memo((phone) => contactNames(sqlite, accountId, phone));
   return {
     accountId,
     me: { phone: account?.phone ?? null, lid: account?.lid ?? null, name: account?.pushName ?? null },
@@ -41,13 +65,13 @@ export function normalizeContext(store: Store, accountId: string): NormalizeCont
         const lid = userOf(jid);
         if (!lid) return null;
         if (account?.lid && lid === account.lid) return account.phone;
-        return phoneForLid(sqlite, accountId, lid);
+        return lidPhone(lid);
       }
       return null;
     },
-    savedName: (phone) => contactNames(sqlite, accountId, phone)?.savedName ?? null,
-    pushName: (phone) => contactNames(sqlite, accountId, phone)?.pushName ?? null,
-    group: (jid) => getGroup(sqlite, accountId, jid),
+    savedName: (phone) => names(phone)?.savedName ?? null,
+    pushName: (phone) => names(phone)?.pushName ?? null,
+    group: memo((jid) => getGroup(sqlite, accountId, jid)),
   };
 }
 
@@ -83,11 +107,11 @@ export function attachHandlers(sock: WASocket, accountId: string, deps: EventDep
     saveContacts(sqlite, accountId, names);
   };
 
-  const handle = (messages: WAMessage[], history: boolean) => {
+  const handle = (messages: WAMessage[]) => {
     const ctx = normalizeContext(store, accountId);
     for (const raw of messages) {
       try {
-        const result = normalizeMessage(raw, ctx, { history });
+        const result = normalizeMessage(raw, ctx, { history: false });
         if (result.kind === "skip") continue;
         saveLidMappings(sqlite, accountId, result.mappings);
         if (result.pushNames.length) saveContacts(sqlite, accountId, result.pushNames.map((p) => ({ phone: p.phone, pushName: p.name })));
@@ -99,20 +123,57 @@ export function attachHandlers(sock: WASocket, accountId: string, deps: EventDep
     }
   };
 
+  /** Normalized in slices; names and mappings seen are saved once per slice. */
+  const storeHistory = (messages: WAMessage[]) => {
+    const ctx = normalizeContext(store, accountId);
+    for (let start = 0; start < messages.length; start += HISTORY_SLICE) {
+      const slice: Message[] = [];
+      const mappings: { lid: string; phone: string }[] = [];
+      const pushNames = new Map<string, string>();
+      for (const raw of messages.slice(start, start + HISTORY_SLICE)) {
+        try {
+          const result = normalizeMessage(raw, ctx, { history: true });
+          if (result.kind === "skip") continue;
+          // An edit is an event about another message, not a message a backfill would send.
+          if (!result.events.includes(result.message.direction === "sent" ? "message.sent" : "message.received")) continue;
+          mappings.push(...result.mappings);
+          for (const p of result.pushNames) pushNames.set(p.phone, p.name);
+          slice.push(result.message);
+        } catch (error) {
+          log.error("could not process a history message", { account_id: accountId, message_id: raw.key?.id ?? null, error });
+        }
+      }
+      saveLidMappings(sqlite, accountId, mappings);
+      saveContacts(sqlite, accountId, [...pushNames].map(([phone, pushName]) => ({ phone, pushName })));
+      if (slice.length) deps.storeHistory(accountId, slice);
+    }
+  };
+
   sock.ev.on("messages.upsert", ({ messages, type }) => {
     // notify = live; append = from other devices or catch-up. Both are real messages.
-    handle(messages, false);
+    handle(messages);
     if (type !== "notify" && type !== "append") log.debug("upsert of another type", { type });
   });
 
-  sock.ev.on("messaging-history.set", ({ messages, contacts, lidPnMappings, chats }) => {
+  sock.ev.on("messaging-history.set", ({ messages, contacts, lidPnMappings, chats, peerDataRequestSessionId }) => {
     saveLidMappings(sqlite, accountId, (lidPnMappings ?? []).flatMap((m) => mappingOf(m.lid, m.pn) ?? []));
     learnContacts(contacts);
+    const chatMappings: { lid: string; phone: string }[] = [];
+    const subjects: GroupInfo[] = [];
     for (const chat of chats) {
-      const m = mappingOf(chat.id, (chat as { pnJid?: string | null }).pnJid) ?? mappingOf((chat as { lidJid?: string | null }).lidJid, chat.id);
-      if (m) saveLidMappings(sqlite, accountId, [m]);
+      const c = chat as { id: string; pnJid?: string | null; lidJid?: string | null; name?: string | null };
+      const m = mappingOf(c.id, c.pnJid) ?? mappingOf(c.lidJid, c.id);
+      if (m) chatMappings.push(m);
+      // A group we are not in any more still has a name in history; keep it for titles.
+      if (c.id.endsWith("@g.us") && c.name && !getGroup(sqlite, accountId, c.id)) subjects.push({ jid: c.id, subject: c.name, participants: [] });
     }
-    handle(messages, true);
+    saveLidMappings(sqlite, accountId, chatMappings);
+    saveGroups(sqlite, accountId, subjects);
+    storeHistory(messages);
+    // A large chunk leaves tens of MB of decoded protobuf and JSON behind; collecting it now,
+    // before the next chunk is decoded, keeps peak memory near one chunk's worth.
+    if (messages.length >= BIG_HISTORY_CHUNK) Bun.gc(true);
+    if (peerDataRequestSessionId) deps.historyAnswered(peerDataRequestSessionId, messages.length);
   });
 
   sock.ev.on("contacts.upsert", (list) => learnContacts(list));

@@ -9,6 +9,7 @@ import { ApiError } from "../../src/errors.ts";
 import { DeliveryMetrics, renderPrometheus } from "../../src/delivery/metrics.ts";
 import { buildTestMessage } from "../../src/delivery/payload.ts";
 import { enqueueTestEvent, type IngestDeps } from "../../src/ingest/ingest.ts";
+import { BackfillRunner, endBackfill } from "../../src/backfill/runner.ts";
 import { DeliveryWorker } from "../../src/delivery/worker.ts";
 import { silentLogger } from "../../src/log.ts";
 import { allQueueDepths } from "../../src/store/deliveries.ts";
@@ -41,7 +42,6 @@ export function tempDir(prefix = "wahook-test-"): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-/** `deliver: true` runs a real delivery worker on the app's store (short timeouts). */
 /** API tests that do not talk to WhatsApp: account actions answer as if no socket ever opened. */
 const noWhatsApp: AppDeps["accounts"] = {
   create: () => {
@@ -59,9 +59,10 @@ const noWhatsApp: AppDeps["accounts"] = {
   restart: () => {
     throw new Error("no WhatsApp stage");
   },
-  remove: () => {},
+  remove: async () => {},
 };
 
+/** `deliver: true` runs a real delivery worker and backfill runner on the app's store (short timeouts). */
 export function startTestApp(env: Record<string, string> = {}, opts: { deliver?: boolean; accounts?: AppDeps["accounts"] } = {}): TestApp {
   const dir = tempDir();
   const config = loadConfig({ WAHOOK_DATA_DIR: dir, WAHOOK_ALLOW_TARGETS: "loopback", ...env });
@@ -84,6 +85,18 @@ export function startTestApp(env: Record<string, string> = {}, opts: { deliver?:
       })
     : null;
   const wake = worker ? worker.wake : () => {};
+  const runner = worker
+    ? new BackfillRunner({
+        store,
+        log: silentLogger,
+        wakeDelivery: worker.wake,
+        wakeMedia: () => {},
+        mediaHoldMs: 1_000,
+        requestOlder: async () => {
+          throw new Error("no WhatsApp stage in this test app");
+        },
+      })
+    : null;
   const ingest: IngestDeps = { store, wake, onIngested: (m) => metrics.message(m.accountId) };
   const deps: AppDeps = {
     store,
@@ -98,10 +111,15 @@ export function startTestApp(env: Record<string, string> = {}, opts: { deliver?:
       metrics: () => renderPrometheus(metrics, allQueueDepths(store.sqlite), Date.now()),
     },
     accounts: opts.accounts ?? noWhatsApp,
+    backfills: {
+      wake: () => runner?.wake(),
+      cancel: (id) => endBackfill(store, id, ["planning", "running", "paused"], "cancelled", null, Date.now()),
+    },
     media: { dir: join(dir, "media"), key: Buffer.alloc(32, 7) },
   };
   const app = createApp(deps);
   worker?.start();
+  runner?.start();
   return {
     app,
     deps,
@@ -121,6 +139,7 @@ export function startTestApp(env: Record<string, string> = {}, opts: { deliver?:
     },
     ingest,
     async close() {
+      runner?.stop();
       await worker?.stop(2_000);
       store.close();
       rmSync(dir, { recursive: true, force: true });

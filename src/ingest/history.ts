@@ -1,0 +1,86 @@
+// History → rows, in batches. History is stored, not delivered: a backfill sends it later,
+// paced. When a webhook asks for history (`include_history`), the batch's transaction
+// also opens (or extends) the account's automatic backfill, so what is stored will be
+// sent even if the process dies right after the commit.
+import type { Message } from "../domain.ts";
+import type { Store } from "../store/db.ts";
+import { touchAutoBackfill } from "../store/backfills.ts";
+import { insertMedia } from "../store/media.ts";
+import { insertMessage } from "../store/messages.ts";
+
+/** Rows per transaction: large enough to amortise the commit, small enough to let live writes in. */
+export const HISTORY_BATCH = 500;
+
+export interface HistoryDeps {
+  store: Store;
+  /** Media above this size is never downloaded. */
+  mediaMaxBytes: number;
+  /** How long history must be quiet before an automatic backfill starts planning. */
+  settleMs: number;
+  /** Pace of automatic backfills, messages per second per webhook. */
+  autoRatePerS: number;
+}
+
+export interface HistoryResult {
+  stored: number;
+  duplicates: number;
+  /** The automatic backfill that will deliver these messages, if any webhook asked for history. */
+  autoBackfillId: string | null;
+}
+
+interface HistoryHook {
+  events: string;
+  account_ids: string | null;
+}
+
+function wantsHistory(sqlite: Store["sqlite"], accountId: string): boolean {
+  const hooks = sqlite.query<HistoryHook, []>("SELECT events, account_ids FROM webhooks WHERE include_history = 1").all();
+  return hooks.some((h) => {
+    const events = JSON.parse(h.events) as string[];
+    const accounts = h.account_ids ? (JSON.parse(h.account_ids) as string[]) : null;
+    return (events.includes("message.received") || events.includes("message.sent")) && (!accounts || accounts.includes(accountId));
+  });
+}
+
+/** Stores history messages of one account; duplicates (already stored) change nothing. */
+export function ingestHistory(deps: HistoryDeps, accountId: string, messages: Message[], now = Date.now()): HistoryResult {
+  const { sqlite } = deps.store;
+  const result: HistoryResult = { stored: 0, duplicates: 0, autoBackfillId: null };
+  for (let start = 0; start < messages.length; start += HISTORY_BATCH) {
+    const batch = messages.slice(start, start + HISTORY_BATCH);
+    sqlite
+      .transaction(() => {
+        let first: number | null = null;
+        for (const message of batch) {
+          const rowid = insertMessage(sqlite, { ...message, history: true }, now);
+          if (rowid === null) {
+            result.duplicates++;
+            continue;
+          }
+          first ??= rowid;
+          result.stored++;
+          if (message.media) {
+            const tooLarge = message.media.file_size !== null && message.media.file_size > deps.mediaMaxBytes;
+            // Old media is fetched only when a backfill sends its message: most history is never sent.
+            insertMedia(
+              sqlite,
+              {
+                accountId,
+                messageRowid: rowid,
+                status: tooLarge ? "too_large" : "deferred",
+                mimeType: message.media.mime_type,
+                fileName: message.media.file_name,
+                fileSize: message.media.file_size,
+              },
+              now,
+            );
+          }
+        }
+        if (first !== null && wantsHistory(sqlite, accountId)) {
+          result.autoBackfillId = touchAutoBackfill(sqlite, accountId, first - 1, now + deps.settleMs, deps.autoRatePerS, now);
+        }
+      })
+      .immediate();
+  }
+  return result;
+}
