@@ -3,19 +3,21 @@
 // - latency: 2,000 texts paced at 200/s over 20 chats; from the emulator's send decision
 //   to the webhook request arriving (ours) or to `messages.upsert` (baseline);
 // - sustained throughput: 5,000 texts at once over 50 chats, delivered with per-chat order.
-// The emulator and the receiver run in this process; the daemon and the bare client each in
-// a process of their own.
+// The emulator runs in this process; the daemon, the receiver and the bare client each in a
+// process of their own.
 // Usage: bun bench/live.ts [--latency 2000] [--rate 200] [--burst 5000]
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { startEmulator } from "../test/wa-emulator/emulator.ts";
 import { pairAccount, startBinaryDaemon, waitFor } from "./harness.ts";
+import { spawnSink } from "./sink.ts";
 import { emit, percentile } from "./lib.ts";
 
-const { values } = parseArgs({ options: { latency: { type: "string", default: "2000" }, rate: { type: "string", default: "200" }, burst: { type: "string", default: "5000" } } });
+const { values } = parseArgs({ options: { latency: { type: "string", default: "2000" }, rate: { type: "string", default: "200" }, burst: { type: "string", default: "5000" }, concurrency: { type: "string", default: "16" } } });
 const LAT_N = Number(values.latency);
 const RATE = Number(values.rate);
 const BURST_N = Number(values.burst);
+const CONCURRENCY = Number(values.concurrency);
 const wall = () => performance.timeOrigin + performance.now();
 
 const emu = await startEmulator({ seed: "bench-live", history: { enabled: false } });
@@ -67,49 +69,36 @@ async function baseline(): Promise<{ lat: Arrival; tp: Arrival; tpStarted: numbe
 // ---- wahook: the compiled daemon and a receiver ---------------------------------------------------
 async function wahook(): Promise<{ lat: Arrival; tp: Arrival; tpStarted: number; ordered: boolean }> {
   const phone = "15550009202";
-  const got = new Map<string, { chat: string; seq: number; index: number; latency: number; at: number }[]>();
-  const sink = Bun.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    async fetch(req) {
-      const at = wall();
-      const body = (await req.json()) as { chat_id: string; seq: number; message: { text: string | null } };
-      const [prefix, index, sentAt] = (body.message.text ?? "").split(" ");
-      if (prefix) {
-        const list = got.get(prefix) ?? [];
-        list.push({ chat: body.chat_id, seq: body.seq, index: Number(index), latency: at - Number(sentAt), at });
-        got.set(prefix, list);
-      }
-      return new Response("ok");
-    },
-  });
+  const sink = await spawnSink();
   const daemon = await startBinaryDaemon(emu);
-  const hook = await daemon.api("POST", "/v1/webhooks", { url: `http://127.0.0.1:${sink.port}/bench`, events: ["message.received"], max_concurrency: 16 });
+  const hook = await daemon.api("POST", "/v1/webhooks", { url: sink.url, events: ["message.received"], max_concurrency: CONCURRENCY });
   if (hook.status !== 201) throw new Error(JSON.stringify(hook.body));
   await pairAccount(daemon, emu, phone);
   const dev = emu.device(phone);
-  const arrived = async (prefix: string, n: number): Promise<Arrival> => {
-    await waitFor(() => (got.get(prefix)?.length ?? 0) >= n, 120_000, `${prefix}: ${n} delivered`, 2);
-    const list = got.get(prefix)!;
-    return { latencies: list.map((a) => a.latency), first: list[0]!.at, last: Math.max(...list.map((a) => a.at)) };
+  const arrived = async (prefix: string, n: number) => {
+    await sink.waitCount(n, 120_000);
+    const list = (await sink.arrivals()).map((a) => ({ ...a, parts: a.text.split(" ") })).filter((a) => a.parts[0] === prefix);
+    await sink.reset();
+    const run: Arrival = { latencies: list.map((a) => a.at - Number(a.parts[2])), first: list[0]!.at, last: Math.max(...list.map((a) => a.at)) };
+    return { run, list };
   };
   await dev.sendBurst({ count: 40, contacts: 20, prefix: "warm" });
   await arrived("warm", 40);
   await dev.sendBurst({ count: LAT_N, rate: RATE, contacts: 20, prefix: "lat" });
-  const lat = await arrived("lat", LAT_N);
+  const lat = (await arrived("lat", LAT_N)).run;
   const { startedAt } = await dev.sendBurst({ count: BURST_N, contacts: 50, prefix: "tp" });
   const tp = await arrived("tp", BURST_N);
   // Per chat: seq without gaps and the phone's order kept.
   let ordered = true;
   const byChat = new Map<string, { seq: number; index: number }[]>();
-  for (const a of got.get("tp")!) byChat.set(a.chat, [...(byChat.get(a.chat) ?? []), a]);
+  for (const a of tp.list) byChat.set(a.chat, [...(byChat.get(a.chat) ?? []), { seq: a.seq, index: Number(a.parts[1]) }]);
   for (const list of byChat.values()) {
     for (let i = 1; i < list.length; i++) if (list[i]!.seq !== list[i - 1]!.seq + 1 || list[i]!.index <= list[i - 1]!.index) ordered = false;
   }
   await daemon.stop();
   daemon.clean();
-  await sink.stop(true);
-  return { lat, tp, tpStarted: startedAt, ordered };
+  await sink.close();
+  return { lat, tp: tp.run, tpStarted: startedAt, ordered };
 }
 
 const base = await baseline();
@@ -142,6 +131,6 @@ emit({
   baseline: { metric: "phone → bare Baileys upsert rate", value: baseRate },
   target: "≥ 0.7 × baseline, order kept",
   pass: ourRate >= 0.7 * baseRate && ours.ordered,
-  extra: { per_chat_order_kept: ours.ordered, max_concurrency: 16 },
+  extra: { per_chat_order_kept: ours.ordered, max_concurrency: CONCURRENCY },
 });
 process.exit(0);

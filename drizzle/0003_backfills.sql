@@ -47,4 +47,5 @@ CREATE INDEX `backfills_account` ON `backfills` (`account_id`,`id`);--> statemen
 CREATE INDEX `backfills_state` ON `backfills` (`state`);--> statement-breakpoint
 ALTER TABLE `outbox` ADD `backfill_id` text;--> statement-breakpoint
 CREATE INDEX `outbox_backfill` ON `outbox` (`backfill_id`,`status`);--> statement-breakpoint
+CREATE INDEX `outbox_open` ON `outbox` (`webhook_id`,`chat_key`,`seq`) WHERE status IN ('pending', 'in_flight');--> statement-breakpoint
 CREATE INDEX `messages_account_time` ON `messages` (`account_id`,`timestamp`);

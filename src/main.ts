@@ -16,7 +16,7 @@ import { buildTestMessage } from "./delivery/payload.ts";
 import { DeliveryWorker, disableLongFailing } from "./delivery/worker.ts";
 import { enqueueTestEvent, ingestMessage, type IngestDeps } from "./ingest/ingest.ts";
 import { signMediaToken } from "./mediaToken.ts";
-import { getAccount } from "./store/accounts.ts";
+import { accountContact } from "./store/accounts.ts";
 import { kvGetOrSet, mediaOfMessage } from "./store/media.ts";
 import { MEDIA_HOLD_MS, MediaDownloader } from "./wa/media.ts";
 import { AccountManager } from "./wa/accounts.ts";
@@ -72,7 +72,7 @@ export interface Daemon {
 /** Wires config → data folder → store → delivery → jobs → api, and starts listening. */
 export function startDaemon(config: Config, log: Logger, opts: { quietQr?: boolean } = {}): Daemon {
   prepareDataDir(config.dataDir, log);
-  const store = openStore(join(config.dataDir, "wahook.db"));
+  const store = openStore(join(config.dataDir, "wahook.db"), undefined, { synchronous: config.dbSync });
   const generated = bootstrapKeys(store.db, config.apiKey);
   if (generated) announceGeneratedKey(generated);
 
@@ -91,10 +91,7 @@ export function startDaemon(config: Config, log: Logger, opts: { quietQr?: boole
     log,
     allow: config.allowTargets,
     userAgent: `wahook/${VERSION}`,
-    accountInfo: (id) => {
-      const account = getAccount(store.db, id);
-      return { phone: account?.phone ?? null, email: account?.email ?? null };
-    },
+    accountInfo: (id) => accountContact(store.sqlite, id),
     fileUrl: (_message, rowid) => fileUrl(rowid),
     metrics,
   });

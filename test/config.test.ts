@@ -28,6 +28,7 @@ describe("defaults", () => {
       mediaTtlMs: 7 * DAY,
       retentionDays: 30,
       metricsPublic: false,
+      dbSync: "normal",
     });
   });
 
@@ -86,6 +87,8 @@ describe("valid forms", () => {
     ["metrics public false", { WAHOOK_METRICS_PUBLIC: "false" }, { metricsPublic: false }],
     ["metrics public 0", { WAHOOK_METRICS_PUBLIC: "0" }, { metricsPublic: false }],
     ["metrics public no", { WAHOOK_METRICS_PUBLIC: "no" }, { metricsPublic: false }],
+    ["db sync full", { WAHOOK_DB_SYNC: "full" }, { dbSync: "full" }],
+    ["db sync NORMAL", { WAHOOK_DB_SYNC: "NORMAL" }, { dbSync: "normal" }],
   ];
   test.each(cases)("%s", (_name, env, expected) => {
     expect(loadConfig(env)).toMatchObject(expected);
@@ -130,6 +133,7 @@ describe("bad values stop start-up with the variable's name and the accepted for
     ["WAHOOK_RETENTION_DAYS", "ten", "an integer 1-3650"],
     ["WAHOOK_METRICS_PUBLIC", "maybe", "true or false"],
     ["WAHOOK_METRICS_PUBLIC", "on", "true or false"],
+    ["WAHOOK_DB_SYNC", "off", "normal or full"],
   ];
   test.each(cases)("%s=%s", (variable, value, form) => {
     let thrown: unknown;

@@ -108,7 +108,14 @@ export class DeliveryWorker {
   private pump = (): void => {
     this.scheduled = false;
     if (!this.running) return;
-    const now = this.now();
+    this.startAll(this.deps.store.sqlite.transaction(() => this.claimDue(this.now())).immediate());
+  };
+
+  /**
+   * Claims what each endpoint has room for (concurrency, rate limit), inside the caller's
+   * transaction; the rows are started only after it commits.
+   */
+  private claimDue(now: number): { endpoint: EndpointRow; row: OutboxRow }[] {
     const { sqlite } = this.deps.store;
     const endpoints = sqlite
       .query<EndpointRow, [number]>(
@@ -116,6 +123,7 @@ export class DeliveryWorker {
          FROM webhooks WHERE enabled = 1 AND (paused_until IS NULL OR paused_until <= ?)`,
       )
       .all(now);
+    const claimed: { endpoint: EndpointRow; row: OutboxRow }[] = [];
     let nextWake = Infinity;
     for (const endpoint of endpoints) {
       let room = endpoint.max_concurrency - (this.inflight.get(endpoint.id) ?? 0);
@@ -132,12 +140,18 @@ export class DeliveryWorker {
       if (bucket && rows.length === room) nextWake = Math.min(nextWake, bucket.waitMs(now) || 1);
       for (const row of rows) {
         bucket?.take();
+        // Counted at once: the slot is taken from the claim on, also across a failed commit.
         this.inflight.set(endpoint.id, (this.inflight.get(endpoint.id) ?? 0) + 1);
-        void this.deliver(endpoint, row);
+        claimed.push({ endpoint, row });
       }
     }
     if (nextWake !== Infinity) this.wakeIn(nextWake);
-  };
+    return claimed;
+  }
+
+  private startAll(claimed: { endpoint: EndpointRow; row: OutboxRow }[]): void {
+    for (const { endpoint, row } of claimed) void this.deliver(endpoint, row);
+  }
 
   /**
    * A timer for the next near event (rate-limit token, a retry due in seconds); the sweep
@@ -221,9 +235,29 @@ export class DeliveryWorker {
     const batch = this.finished;
     this.finished = [];
     const { sqlite } = this.deps.store;
+    const release = () => {
+      for (const { endpoint } of batch) {
+        const left = (this.inflight.get(endpoint.id) ?? 1) - 1;
+        if (left > 0) this.inflight.set(endpoint.id, left);
+        else this.inflight.delete(endpoint.id);
+      }
+    };
+    let next: { endpoint: EndpointRow; row: OutboxRow }[] = [];
+    const before = new Map(this.inflight);
     try {
-      sqlite.transaction(() => batch.forEach((f) => this.record(f))).immediate();
+      // The same commit records the answers and claims the rows that may go next (the
+      // chats' next events): one commit per turn instead of two.
+      next = sqlite
+        .transaction(() => {
+          batch.forEach((f) => this.record(f));
+          release();
+          return this.running ? this.claimDue(this.now()) : [];
+        })
+        .immediate();
     } catch {
+      // Rolled back: nothing was released or claimed after all.
+      this.inflight.clear();
+      for (const [id, n] of before) this.inflight.set(id, n);
       // One row that cannot be recorded must not cost the others their results.
       for (const f of batch) {
         try {
@@ -233,17 +267,15 @@ export class DeliveryWorker {
           this.deps.log.error("could not record a delivery attempt", { outbox_id: f.row.id, error });
         }
       }
+      release();
     }
     for (const { endpoint, sent, outcome, now } of batch) {
       this.deps.metrics?.attempt(endpoint.id, outcome.action, sent.durationMs);
       if (outcome.action === "retry") this.wakeIn(outcome.at - now);
       else if (outcome.action === "pause_endpoint") this.wakeIn(outcome.retryAt - now);
-      const left = (this.inflight.get(endpoint.id) ?? 1) - 1;
-      if (left > 0) this.inflight.set(endpoint.id, left);
-      else this.inflight.delete(endpoint.id);
     }
+    this.startAll(next);
     if (this.idle && this.inFlight === 0) this.idle();
-    this.wake();
   };
 
   /** Inside the caller's transaction: the attempt row, the outbox row's new state, the endpoint's state. */

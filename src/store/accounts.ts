@@ -1,5 +1,5 @@
 // Linked WhatsApp accounts: identity, connection state, and deleting one with what it owns.
-import { asc, eq, gt } from "drizzle-orm";
+import { asc, eq, gt, sql } from "drizzle-orm";
 import type { AccountState } from "../domain.ts";
 import type { Db } from "./db.ts";
 import { newId } from "./ids.ts";
@@ -15,8 +15,16 @@ export function insertAccount(db: Db, values: { name: string; email: string | nu
     .get();
 }
 
+const prepared = new WeakMap<Db, { get(values: { id: string }): AccountRow | undefined }>();
+
+/** Read for every message (names, own phone): a prepared query, not one built each time. */
 export function getAccount(db: Db, id: string): AccountRow | null {
-  return db.select().from(accounts).where(eq(accounts.id, id)).get() ?? null;
+  let query = prepared.get(db);
+  if (!query) {
+    query = db.select().from(accounts).where(eq(accounts.id, sql.placeholder("id"))).prepare();
+    prepared.set(db, query);
+  }
+  return query.get({ id }) ?? null;
 }
 
 export function listAccounts(db: Db, limit: number, after?: string): AccountRow[] {
@@ -60,4 +68,9 @@ export function deleteAccount(db: Db, id: string, purge: boolean): boolean {
       return sqlite.query("DELETE FROM accounts WHERE id = ?").run(id).changes > 0;
     })
     .immediate();
+}
+
+/** The account's own phone and e-mail (payload `user_phone`, `user_email`), read once per delivery. */
+export function accountContact(sqlite: Db["$client"], id: string): { phone: string | null; email: string | null } {
+  return sqlite.query<{ phone: string | null; email: string | null }, [string]>("SELECT phone, email FROM accounts WHERE id = ?").get(id) ?? { phone: null, email: null };
 }

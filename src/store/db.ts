@@ -14,14 +14,24 @@ export interface Store {
   close(): void;
 }
 
-export function openStore(file: string, migrations: Migration[] = embeddedMigrations()): Store {
+export interface StoreOptions {
+  /**
+   * `normal` (default): in WAL mode a commit is in the operating system's hands before it
+   * returns, so a crash or kill -9 of this process loses nothing committed; only a power
+   * cut can take the last commits with it. `full` syncs the disk on every commit (about
+   * 1 ms here), which caps a single writer near a thousand commits a second.
+   */
+  synchronous?: "normal" | "full";
+}
+
+export function openStore(file: string, migrations: Migration[] = embeddedMigrations(), opts: StoreOptions = {}): Store {
   const sqlite = new Database(file, { create: true, strict: true });
   sqlite.exec("PRAGMA journal_mode = WAL");
   sqlite.exec("PRAGMA busy_timeout = 5000");
   sqlite.exec("PRAGMA foreign_keys = ON");
-  // Full durability per commit is what "acknowledged only once committed" needs; in WAL
-  // mode NORMAL may lose the last commits on power loss, so keep FULL.
-  sqlite.exec("PRAGMA synchronous = FULL");
+  sqlite.exec(`PRAGMA synchronous = ${opts.synchronous === "full" ? "FULL" : "NORMAL"}`);
+  // 16 MB of page cache instead of 2: the outbox and message indexes stay in memory.
+  sqlite.exec("PRAGMA cache_size = -16000");
   const newer = unknownMigrations(sqlite, migrations);
   if (newer.length) {
     sqlite.close();

@@ -3,6 +3,8 @@
 import type { Database } from "bun:sqlite";
 
 export function saveLidMappings(sqlite: Database, accountId: string, pairs: { lid: string; phone: string }[], now = Date.now()): void {
+  // Most messages repeat a mapping already known: a read is far cheaper than a commit.
+  pairs = pairs.filter((p) => phoneForLid(sqlite, accountId, p.lid) !== p.phone);
   if (!pairs.length) return;
   const q = sqlite.query(
     `INSERT INTO lid_mappings (account_id, lid, phone, updated_at) VALUES (?, ?, ?, ?)
@@ -22,6 +24,11 @@ export function saveContacts(
   list: { phone: string; savedName?: string | null; pushName?: string | null }[],
   now = Date.now(),
 ): void {
+  list = list.filter((c) => {
+    const known = contactNames(sqlite, accountId, c.phone);
+    if (!known) return true;
+    return (c.savedName !== undefined && c.savedName !== known.savedName) || (c.pushName !== undefined && c.pushName !== known.pushName);
+  });
   if (!list.length) return;
   const q = sqlite.query(
     `INSERT INTO contacts (account_id, phone, saved_name, push_name, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)

@@ -1,5 +1,7 @@
 // The delivery queue as rows. Hot paths use prepared statements directly: they run once
 // per event and per attempt, and the query builder's overhead shows at thousands a second.
+// Per-chat queries repeat `status IN ('pending', 'in_flight')` word for word: that is what
+// lets SQLite use the partial index outbox_open instead of a chat's whole history.
 import type { Database } from "bun:sqlite";
 import type { Ordering } from "../domain.ts";
 import { newId } from "./ids.ts";
@@ -130,13 +132,15 @@ export function finishRow(sqlite: Database, row: OutboxRow, status: "delivered" 
 
 export function promoteNext(sqlite: Database, webhookId: string, chatKey: string): void {
   const busy = sqlite
-    .query(`SELECT 1 FROM outbox WHERE webhook_id = ? AND chat_key = ? AND (status = 'in_flight' OR (status = 'pending' AND ready = 1)) LIMIT 1`)
+    .query(
+      `SELECT 1 FROM outbox WHERE webhook_id = ? AND chat_key = ? AND status IN ('pending', 'in_flight') AND (status = 'in_flight' OR ready = 1) LIMIT 1`,
+    )
     .get(webhookId, chatKey);
   if (busy) return;
   sqlite
     .query(
       `UPDATE outbox SET ready = 1 WHERE id = (
-         SELECT id FROM outbox WHERE webhook_id = ? AND chat_key = ? AND status = 'pending' ORDER BY seq LIMIT 1
+         SELECT id FROM outbox WHERE webhook_id = ? AND chat_key = ? AND status IN ('pending', 'in_flight') AND status = 'pending' ORDER BY seq LIMIT 1
        )`,
     )
     .run(webhookId, chatKey);

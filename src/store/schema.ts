@@ -124,6 +124,11 @@ export const outbox = sqliteTable(
     index("outbox_claim").on(t.webhookId, t.status, t.ready, t.priority, t.availableAt),
     index("outbox_backfill").on(t.backfillId, t.status),
     index("outbox_chat").on(t.webhookId, t.chatKey, t.seq),
+    // The unfinished rows of a chat, without reading its delivered history: per-chat order
+    // asks "is anything earlier still open?" for every event.
+    index("outbox_open")
+      .on(t.webhookId, t.chatKey, t.seq)
+      .where(sql`status IN ('pending', 'in_flight')`),
     index("outbox_message").on(t.messageRowid),
     index("outbox_status_time").on(t.status, t.createdAt),
   ],

@@ -222,14 +222,18 @@ describe("opening", () => {
     expect(files).toEqual([file.split("/").at(-1)!]);
   });
 
-  test("pragmas: WAL, foreign keys on, 5 s busy timeout, full sync", () => {
-    const store = openStore(dbFile());
+  test.each([
+    ["default: normal sync", {}, 1],
+    ["WAHOOK_DB_SYNC=full", { synchronous: "full" as const }, 2],
+  ])("pragmas: WAL, foreign keys on, 5 s busy timeout, 16 MB cache, %s", (_name, opts, synchronous) => {
+    const store = openStore(dbFile(), undefined, opts);
     try {
       const pragma = (name: string) => Object.values(store.sqlite.query(`PRAGMA ${name}`).get() as object)[0];
       expect(pragma("journal_mode")).toBe("wal");
       expect(pragma("foreign_keys")).toBe(1);
       expect(pragma("busy_timeout")).toBe(5000);
-      expect(pragma("synchronous")).toBe(2);
+      expect(pragma("cache_size")).toBe(-16000);
+      expect(pragma("synchronous")).toBe(synchronous);
     } finally {
       store.close();
     }
