@@ -57,7 +57,7 @@ function message(i: number, chats: number, prefix = "B"): Message {
   });
 }
 
-function daemon(dir: string): Daemon {
+function daemon(dir: string): Promise<Daemon> {
   const env = { WAHOOK_DATA_DIR: dir, WAHOOK_API_KEY: "bench-admin-key-0123456789abcdef", WAHOOK_ALLOW_TARGETS: "loopback", WAHOOK_HOST: "127.0.0.1", WAHOOK_PORT: "0" };
   return startDaemon(loadConfig(env), silentLogger, { quietQr: true });
 }
@@ -215,7 +215,7 @@ interface Run {
  */
 async function interleaved(sink: SinkClient): Promise<Run> {
   const dir = tempDir("wahook-bench-");
-  const d = daemon(dir);
+  const d = await daemon(dir);
   insertWebhook(d.store.db, { url: `${sink.base}/hook`, events: ["message.received"], ordering: "per_chat", maxConcurrency: CONCURRENCY });
   const started = clock();
   for (let i = 0; i < EVENTS; i++) {
@@ -236,7 +236,7 @@ async function interleaved(sink: SinkClient): Promise<Run> {
  */
 async function preFilled(sink: SinkClient): Promise<Run> {
   const dir = tempDir("wahook-bench-");
-  const d = daemon(dir);
+  const d = await daemon(dir);
   const hook = insertWebhook(d.store.db, { url: `${sink.base}/hook`, events: ["message.received"], ordering: "per_chat", maxConcurrency: CONCURRENCY, enabled: false });
   const { sqlite } = d.store;
   const filling = clock();
@@ -321,7 +321,7 @@ async function latency(sink: SinkClient): Promise<void> {
   await sink.reset();
 
   const dir = tempDir("wahook-bench-");
-  const d = daemon(dir);
+  const d = await daemon(dir);
   insertWebhook(d.store.db, { url: `${sink.base}/hook`, events: ["message.received"] });
   const sent = new Map<string, number>();
   for (let i = 0; i < LATENCY_EVENTS; i++) {
@@ -366,7 +366,7 @@ async function closedPort(): Promise<number> {
 
 async function runRss(): Promise<void> {
   const dir = tempDir("wahook-bench-");
-  const d = daemon(dir);
+  const d = await daemon(dir);
   insertWebhook(d.store.db, { url: `http://127.0.0.1:${await closedPort()}/down`, events: ["message.received"] });
   Bun.gc(true);
   const idle = await rssMb();

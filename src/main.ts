@@ -2,11 +2,10 @@
 import { randomBytes } from "node:crypto";
 import { chmodSync, mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { createApp } from "./api/app.ts";
+import { createApp, type AppDeps } from "./api/app.ts";
 import { parseArgs, usage } from "./cli.ts";
 import { ConfigError, loadConfig, type Config } from "./config.ts";
 import { checkTarget } from "./delivery/targetCheck.ts";
-import { runDoctor } from "./doctor.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { bootstrapKeys } from "./store/apiKeys.ts";
 import { openStore, type Store } from "./store/db.ts";
@@ -18,10 +17,9 @@ import { enqueueTestEvent, ingestMessage, type IngestDeps } from "./ingest/inges
 import { signMediaToken } from "./mediaToken.ts";
 import { accountContact } from "./store/accounts.ts";
 import { kvGetOrSet, mediaOfMessage } from "./store/media.ts";
-import { MEDIA_HOLD_MS, MediaDownloader } from "./wa/media.ts";
-import { AccountManager } from "./wa/accounts.ts";
-import { attachHandlers } from "./wa/events.ts";
-import { rewriteMediaHost, trustCertificateRoot } from "./wa/transport.ts";
+import { MEDIA_HOLD_MS } from "./wa/limits.ts";
+import type { AccountManager } from "./wa/accounts.ts";
+import type { WaStage } from "./wa/stage.ts";
 import { startJobs } from "./jobs/index.ts";
 import { BackfillRunner, DEFAULT_RATE_PER_S, endBackfill, HISTORY_SETTLE_MS, OLDER_PER_REQUEST } from "./backfill/runner.ts";
 import { ingestHistory, type HistoryDeps } from "./ingest/history.ts";
@@ -69,8 +67,11 @@ export interface Daemon {
   stop(): Promise<void>;
 }
 
-/** Wires config → data folder → store → delivery → jobs → api, and starts listening. */
-export function startDaemon(config: Config, log: Logger, opts: { quietQr?: boolean } = {}): Daemon {
+/**
+ * Wires config → data folder → store → delivery → jobs → api, starts listening, then loads
+ * the WhatsApp stage and resumes the paired accounts. Resolves once all of it runs.
+ */
+export async function startDaemon(config: Config, log: Logger, opts: { quietQr?: boolean } = {}): Promise<Daemon> {
   prepareDataDir(config.dataDir, log);
   const store = openStore(join(config.dataDir, "wahook.db"), undefined, { synchronous: config.dbSync });
   const generated = bootstrapKeys(store.db, config.apiKey);
@@ -95,23 +96,23 @@ export function startDaemon(config: Config, log: Logger, opts: { quietQr?: boole
     fileUrl: (_message, rowid) => fileUrl(rowid),
     metrics,
   });
-  const downloader = new MediaDownloader({ store, log, dir: mediaDir, maxBytes: config.mediaMaxBytes, wakeDelivery: worker.wake });
+  // Filled in once the WhatsApp stage has loaded (below); until then there is nothing to download.
+  let wa: WaStage | null = null;
+  const wakeMedia = () => wa?.downloader.wake();
   const ingest: IngestDeps = {
     store,
     wake: worker.wake,
     onIngested: (m) => metrics.message(m.accountId),
-    media: { maxBytes: config.mediaMaxBytes, holdMs: MEDIA_HOLD_MS, onQueued: downloader.wake },
+    media: { maxBytes: config.mediaMaxBytes, holdMs: MEDIA_HOLD_MS, onQueued: wakeMedia },
   };
   const history: HistoryDeps = { store, mediaMaxBytes: config.mediaMaxBytes, settleMs: HISTORY_SETTLE_MS, autoRatePerS: DEFAULT_RATE_PER_S };
-  // `accounts` is made below; the runner only asks it for older messages once running.
-  let accounts: AccountManager | null = null;
   const backfills = new BackfillRunner({
     store,
     log,
     wakeDelivery: worker.wake,
-    wakeMedia: downloader.wake,
+    wakeMedia,
     mediaHoldMs: MEDIA_HOLD_MS,
-    requestOlder: (accountId, oldest, count) => (accounts ? accounts.requestOlder(accountId, oldest, count) : Promise.reject(new Error("starting"))),
+    requestOlder: (accountId, oldest, count) => (wa ? wa.accounts.requestOlder(accountId, oldest, count) : Promise.reject(new Error("starting"))),
   });
   const jobs = startJobs({
     store,
@@ -119,23 +120,24 @@ export function startDaemon(config: Config, log: Logger, opts: { quietQr?: boole
     retentionDays: config.retentionDays,
     wakeDelivery: () => {
       worker.wake();
-      downloader.wake();
+      wakeMedia();
     },
     wakeBackfills: backfills.wake,
     disableLongFailing: (now) => disableLongFailing(store.sqlite, now),
   });
 
-  if (config.waRootKey) trustCertificateRoot(config.waRootKey);
-  if (config.waMediaUrl) rewriteMediaHost(config.waMediaUrl);
-  accounts = new AccountManager({
-    store,
-    log,
-    waUrl: config.waUrl,
-    quiet: opts.quietQr,
-    attach: (sock, accountId) =>
-      attachHandlers(sock, accountId, {
-        store,
-        log,
+  const waReady = import("./wa/stage.ts").then((m) => {
+    wa = m.startWaStage({
+      store,
+      log,
+      waUrl: config.waUrl,
+      waRootKey: config.waRootKey,
+      waMediaUrl: config.waMediaUrl,
+      mediaDir,
+      mediaMaxBytes: config.mediaMaxBytes,
+      quietQr: opts.quietQr,
+      wakeDelivery: worker.wake,
+      handlers: {
         deliver: (message, events) => ingestMessage(ingest, message, events),
         storeHistory: (id, messages) => {
           const stored = ingestHistory(history, id, messages);
@@ -145,8 +147,19 @@ export function startDaemon(config: Config, log: Logger, opts: { quietQr?: boole
         historyAnswered: (requestId, count) => {
           if (recordOlderAnswer(store.sqlite, requestId, count, OLDER_PER_REQUEST)) backfills.wake();
         },
-      }),
+      },
+    });
+    return wa.accounts;
   });
+  // Account routes called in the first moments wait for the stage rather than fail.
+  const accountsApi: AppDeps["accounts"] = {
+    create: async (name, email) => (await waReady).create(name, email),
+    qr: async (id) => (await waReady).qr(id),
+    pairingCode: async (id, phone) => (await waReady).pairingCode(id, phone),
+    logout: async (id) => (await waReady).logout(id),
+    restart: async (id) => (await waReady).restart(id),
+    remove: async (id, purge) => (await waReady).remove(id, purge),
+  };
 
   const app = createApp({
     store,
@@ -160,7 +173,7 @@ export function startDaemon(config: Config, log: Logger, opts: { quietQr?: boole
       wake: worker.wake,
       metrics: () => renderPrometheus(metrics, allQueueDepths(store.sqlite), Date.now()),
     },
-    accounts,
+    accounts: accountsApi,
     backfills: {
       wake: backfills.wake,
       cancel: (id) => {
@@ -179,8 +192,8 @@ export function startDaemon(config: Config, log: Logger, opts: { quietQr?: boole
     fetch: (request) => app.handle(request),
   });
   worker.start();
-  downloader.start();
   backfills.start();
+  const accounts = await waReady;
   const resumed = accounts.resumeAll();
   log.info("wahook started", { version: VERSION, url: `http://${config.host}:${server.port}`, swagger: `${config.publicUrl}/swagger`, accounts_resumed: resumed });
 
@@ -201,7 +214,7 @@ export function startDaemon(config: Config, log: Logger, opts: { quietQr?: boole
         jobs.stop();
         backfills.stop();
         accounts.stopAll();
-        downloader.stop();
+        wa?.downloader.stop();
         // Attempts still running after the grace period keep their rows in flight; the
         // next start requeues them (at-least-once, same webhook-id).
         await worker.stop(SHUTDOWN_GRACE_MS);
@@ -214,7 +227,7 @@ export function startDaemon(config: Config, log: Logger, opts: { quietQr?: boole
 
 export async function serve(config: Config): Promise<void> {
   const log = createLogger(config.logLevel);
-  const daemon = startDaemon(config, log);
+  const daemon = await startDaemon(config, log);
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
@@ -240,8 +253,11 @@ async function main(argv: string[]): Promise<void> {
     case "usage_error":
       process.stderr.write(`wahook: ${command.message}\n\n${usage(VERSION)}`);
       process.exit(2);
-    case "doctor":
+    case "doctor": {
+      // Loaded only here: it brings Baileys, which `serve` loads after listening.
+      const { runDoctor } = await import("./doctor.ts");
       process.exit(await runDoctor(configOrExit(), (line) => process.stdout.write(`${line}\n`)));
+    }
     case "serve":
       await serve(configOrExit());
   }

@@ -46,11 +46,11 @@ export interface AppDeps {
   };
   /** The WhatsApp stage (src/wa/accounts.ts), as callbacks. Errors are ApiErrors. */
   accounts: {
-    create(name: string, email: string | null): AccountRow;
+    create(name: string, email: string | null): Promise<AccountRow>;
     qr(id: string): Promise<{ qr: string; expires_at: string; png_data_url: string }>;
     pairingCode(id: string, phone: string): Promise<{ code: string }>;
     logout(id: string): Promise<AccountRow>;
-    restart(id: string): AccountRow;
+    restart(id: string): Promise<AccountRow>;
     /** Logs a linked device out first (bounded), then deletes. */
     remove(id: string, purge: boolean): Promise<void>;
   };

@@ -7,12 +7,11 @@ import { join } from "node:path";
 import type { Message } from "../domain.ts";
 import type { Logger } from "../log.ts";
 import type { Store } from "../store/db.ts";
+export { MEDIA_HOLD_MS } from "./limits.ts";
 import { dueMedia, finishMedia, retryMedia, type MediaRow } from "../store/media.ts";
 
 /** Delays before attempts 2..4; then the download has failed for good. */
 export const MEDIA_RETRY_MS = [2_000, 10_000, 30_000];
-/** Deliveries of a message wait at most this long for its media. */
-export const MEDIA_HOLD_MS = 90_000;
 const PARALLEL = 2;
 const DOWNLOAD_TIMEOUT_MS = 60_000;
 

@@ -36,7 +36,7 @@ function streamMessage(i: number): Message {
 
 // Logs go to stderr: stdout carries only the ready line the test reads.
 const log = createLogger("warn", (line) => process.stderr.write(line + "\n"));
-const daemon = startDaemon(loadConfig(process.env), log, { quietQr: true });
+const daemon = await startDaemon(loadConfig(process.env), log, { quietQr: true });
 process.stdout.write(JSON.stringify({ port: daemon.port }) + "\n");
 
 const { sqlite } = daemon.store;

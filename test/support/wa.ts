@@ -52,7 +52,7 @@ export async function startWaWorld(opts: { seed?: string; history?: Parameters<t
   const world: WaWorld = {
     emu,
     sink,
-    daemon: boot(),
+    daemon: await boot(),
     dataDir,
     env,
     async api(method, path, body) {
@@ -96,10 +96,10 @@ export async function startWaWorld(opts: { seed?: string; history?: Parameters<t
     },
     async restart() {
       await world.daemon.stop();
-      world.daemon = boot();
+      world.daemon = await boot();
     },
     async start() {
-      world.daemon = boot();
+      world.daemon = await boot();
     },
     async close() {
       await world.daemon.stop();

@@ -32,9 +32,9 @@ export function accountRoutes({ store, accounts }: AppDeps) {
   return new Elysia({ name: "accounts", prefix: "/v1/accounts" })
     .post(
       "/",
-      ({ body, set }) => {
+      async ({ body, set }) => {
         set.status = 201;
-        return accountView(accounts.create(body.name, body.email ?? null));
+        return accountView(await accounts.create(body.name, body.email ?? null));
       },
       {
         body: CreateAccount,
@@ -94,7 +94,7 @@ export function accountRoutes({ store, accounts }: AppDeps) {
       response: { 200: Account, ...errorResponses },
       detail: { summary: "Log out: the phone loses this linked device; credentials are wiped (pair again with GET …/qr)", tags },
     })
-    .post("/:id/restart", ({ params }) => accountView(accounts.restart(mustGet(params.id).id)), {
+    .post("/:id/restart", async ({ params }) => accountView(await accounts.restart(mustGet(params.id).id)), {
       params: IdParams,
       response: { 200: Account, ...errorResponses },
       detail: { summary: "Reconnect now (also takes a session back after `conflict`)", tags },
