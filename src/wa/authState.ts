@@ -1,7 +1,7 @@
 // Baileys' auth state in SQLite instead of useMultiFileAuthState (which its authors say is
 // not for production): creds as one BufferJSON row, signal keys as rows, each `keys.set`
 // batch in one transaction.
-import { BufferJSON, initAuthCreds, makeCacheableSignalKeyStore, proto, type AuthenticationCreds, type AuthenticationState, type SignalDataTypeMap, type SignalKeyStore } from "baileys";
+import { BufferJSON, initAuthCreds, makeCacheableSignalKeyStore, proto, type AuthenticationCreds, type AuthenticationState, type CacheStore, type SignalDataTypeMap, type SignalKeyStore } from "baileys";
 import type { Database } from "bun:sqlite";
 import { readCreds, readKeys, writeCreds, writeKeys } from "../store/waAuth.ts";
 import type { BaileysLogger } from "./logger.ts";
@@ -9,7 +9,8 @@ import type { BaileysLogger } from "./logger.ts";
 const encode = (value: unknown) => JSON.stringify(value, BufferJSON.replacer);
 const decode = <T>(text: string): T => JSON.parse(text, BufferJSON.reviver) as T;
 
-export function sqliteAuthState(sqlite: Database, accountId: string, logger: BaileysLogger): { state: AuthenticationState; saveCreds(): void } {
+/** `keyCache` is the account's, kept across sockets (see ttlCache.ts). */
+export function sqliteAuthState(sqlite: Database, accountId: string, logger: BaileysLogger, keyCache: CacheStore): { state: AuthenticationState; saveCreds(): void } {
   const stored = readCreds(sqlite, accountId);
   const creds: AuthenticationCreds = stored ? decode(stored) : initAuthCreds();
   const keys: SignalKeyStore = {
@@ -33,7 +34,7 @@ export function sqliteAuthState(sqlite: Database, accountId: string, logger: Bai
     },
   };
   return {
-    state: { creds, keys: makeCacheableSignalKeyStore(keys, logger as never) },
+    state: { creds, keys: makeCacheableSignalKeyStore(keys, logger as never, keyCache) },
     saveCreds: () => writeCreds(sqlite, accountId, encode(creds)),
   };
 }

@@ -8,6 +8,7 @@ import type { Logger } from "../log.ts";
 import type { Store } from "../store/db.ts";
 import { setAccountState, updateAccount, type AccountPatch } from "../store/accounts.ts";
 import { wipeAuth } from "../store/waAuth.ts";
+import { TtlCache } from "./ttlCache.ts";
 import { sqliteAuthState } from "./authState.ts";
 import { baileysLogger } from "./logger.ts";
 import { decideOnClose, STABLE_AFTER_MS } from "./reconnect.ts";
@@ -51,6 +52,14 @@ export class AccountSession {
   private version: WAVersion | undefined;
   private readonly waiters = new Set<() => void>();
   private readonly log: Logger;
+  /** Shared by every socket of this account; expiry times as Baileys' own defaults. */
+  private readonly caches = {
+    signalKeys: new TtlCache(5 * 60_000),
+    userDevices: new TtlCache(5 * 60_000),
+    msgRetry: new TtlCache(60 * 60_000),
+    callOffer: new TtlCache(5 * 60_000),
+    placeholderResend: new TtlCache(60 * 60_000),
+  };
 
   constructor(private readonly opts: SessionOptions) {
     this.log = opts.log.child({ account_id: opts.accountId });
@@ -89,7 +98,7 @@ export class AccountSession {
       }
     }
     this.stop();
-    wipeAuth(this.opts.store.sqlite, this.opts.accountId);
+    this.forgetCredentials();
   }
 
   /** Resolves once a QR is on offer, the account is open, or the session stopped. */
@@ -118,6 +127,12 @@ export class AccountSession {
     this.waiters.clear();
   }
 
+  /** Credentials gone (logout, 401): cached keys of the old identity must go with them. */
+  private forgetCredentials(): void {
+    wipeAuth(this.opts.store.sqlite, this.opts.accountId);
+    for (const cache of Object.values(this.caches)) cache.flushAll();
+  }
+
   /** Listeners off, socket closed: nothing of an old socket stays reachable. */
   private release(): void {
     if (this.watchdog) clearTimeout(this.watchdog);
@@ -139,7 +154,7 @@ export class AccountSession {
     if (!this.running) return;
     const { store, accountId } = this.opts;
     const logger = baileysLogger(this.log);
-    const auth = sqliteAuthState(store.sqlite, accountId, logger);
+    const auth = sqliteAuthState(store.sqlite, accountId, logger, this.caches.signalKeys);
     // requestPairingCode stores a provisional `me` (named "~") before the phone confirms;
     // on a new socket that code is dead, and Baileys would log in as a device WhatsApp
     // never registered (401, "logged out" for an account that was never paired). Paired
@@ -159,6 +174,11 @@ export class AccountSession {
       markOnlineOnConnect: false,
       connectTimeoutMs: 20_000,
       defaultQueryTimeoutMs: 60_000,
+      // This account's caches, not new ones per socket (ttlCache.ts says why).
+      userDevicesCache: this.caches.userDevices,
+      msgRetryCounterCache: this.caches.msgRetry,
+      callOfferCache: this.caches.callOffer,
+      placeholderResendCache: this.caches.placeholderResend,
       ...(this.opts.waUrl ? { waWebSocketUrl: this.opts.waUrl } : {}),
       ...(this.version ? { version: this.version } : {}),
     });
@@ -226,7 +246,7 @@ export class AccountSession {
     switch (decision.action) {
       case "logged_out":
         this.running = false;
-        wipeAuth(this.opts.store.sqlite, this.opts.accountId);
+        this.forgetCredentials();
         this.setState("logged_out", { ...disconnect, phone: null, lid: null });
         break;
       case "conflict":
