@@ -67,6 +67,8 @@ export type LinkedDevice = {
 	ready: boolean;
 	preKeysUploaded: boolean;
 	queue: Outgoing[];
+	/** sent but not yet receipted by the device: WhatsApp delivers these again after a reconnect */
+	unreceipted: Map<string, Outgoing>;
 	chain: Promise<void>;
 	historySent: boolean;
 	sent: SentRecord[];
@@ -214,6 +216,7 @@ export class Emulator extends EventEmitter {
 			ready: false,
 			preKeysUploaded: false,
 			queue: [],
+			unreceipted: new Map(),
 			chain: Promise.resolve(),
 			historySent: false,
 			sent: [],
@@ -270,6 +273,9 @@ export class Emulator extends EventEmitter {
 		if (d && d.session === session) {
 			d.session = undefined;
 			d.ready = false;
+			// Like WhatsApp: what the device never confirmed goes out again (re-encrypted) next time.
+			d.queue.unshift(...d.unreceipted.values());
+			d.unreceipted.clear();
 			this.emit('disconnected', { phone: d.account.phone, deviceId: d.id });
 		}
 		for (const r of session.registration?.refs ?? []) this.pendingRefs.delete(r);
@@ -319,8 +325,10 @@ export class Emulator extends EventEmitter {
 			}
 			if (offline) node.attrs.offline = '1';
 			const s = device.session;
-			if (s && !s.closed) s.send(node);
-			else device.queue.push({ id: out.id, build: async () => node });
+			if (s && !s.closed) {
+				s.send(node);
+				if (node.tag === 'message') device.unreceipted.set(out.id, out);
+			} else device.queue.push(out);
 		});
 	}
 

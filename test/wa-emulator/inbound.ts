@@ -87,6 +87,12 @@ function firstMember(session: Session, group: string): string {
 }
 
 export function handleDeviceReceipt(session: Session, node: BinaryNode) {
+	// A receipt (of any kind but a retry request) settles the stanza ids it names.
+	if (node.attrs.type !== 'retry' && session.device) {
+		const list = Array.isArray(node.content) ? node.content.find(c => c.tag === 'list') : undefined;
+		const items = Array.isArray(list?.content) ? list.content.map(i => i.attrs.id) : [];
+		for (const id of [node.attrs.id, ...items]) if (id) session.device.unreceipted.delete(id);
+	}
 	const attrs: Record<string, string> = { class: 'receipt', id: node.attrs.id ?? '', from: node.attrs.to ?? S_WA };
 	if (node.attrs.type) attrs.type = node.attrs.type;
 	if (node.attrs.participant) attrs.participant = node.attrs.participant;
