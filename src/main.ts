@@ -71,7 +71,14 @@ export interface Daemon {
  * Wires config → data folder → store → delivery → jobs → api, starts listening, then loads
  * the WhatsApp stage and resumes the paired accounts. Resolves once all of it runs.
  */
-export async function startDaemon(config: Config, log: Logger, opts: { quietQr?: boolean } = {}): Promise<Daemon> {
+export interface DaemonOptions {
+  /** No terminal QR art in the log (tests). */
+  quietQr?: boolean;
+  /** Media download retry delays (tests shorten the 2 s / 10 s / 30 s default). */
+  mediaRetryMs?: number[];
+}
+
+export async function startDaemon(config: Config, log: Logger, opts: DaemonOptions = {}): Promise<Daemon> {
   prepareDataDir(config.dataDir, log);
   const store = openStore(join(config.dataDir, "wahook.db"), undefined, { synchronous: config.dbSync });
   const generated = bootstrapKeys(store.db, config.apiKey);
@@ -136,6 +143,7 @@ export async function startDaemon(config: Config, log: Logger, opts: { quietQr?:
       mediaDir,
       mediaMaxBytes: config.mediaMaxBytes,
       quietQr: opts.quietQr,
+      mediaRetryMs: opts.mediaRetryMs,
       wakeDelivery: worker.wake,
       handlers: {
         deliver: (message, events) => ingestMessage(ingest, message, events),

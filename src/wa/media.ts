@@ -30,6 +30,8 @@ export interface MediaDownloaderOptions {
   maxBytes: number;
   /** Tell delivery that held rows became due. */
   wakeDelivery(): void;
+  /** Delays before attempts 2, 3, … (default MEDIA_RETRY_MS); tests shorten them. */
+  retryMs?: number[];
 }
 
 export class MediaDownloader {
@@ -110,7 +112,7 @@ export class MediaDownloader {
       // Shutting down: the row stays pending and the next start resumes it.
       if (!this.running) return;
       const message = (error as Error).message ?? String(error);
-      const delay = MEDIA_RETRY_MS[row.attempts];
+      const delay = (this.opts.retryMs ?? MEDIA_RETRY_MS)[row.attempts];
       if (delay !== undefined) {
         retryMedia(sqlite, row.id, Date.now() + delay, message);
         this.opts.log.warn("media download failed; will retry", { media_id: row.id, attempt: row.attempts + 1, error: message });

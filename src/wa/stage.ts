@@ -17,6 +17,7 @@ export interface WaStageOptions {
   mediaDir: string;
   mediaMaxBytes: number;
   quietQr?: boolean;
+  mediaRetryMs?: number[];
   wakeDelivery(): void;
   /** What becomes of messages and history (ingest), as callbacks. */
   handlers: Omit<EventDeps, "store" | "log">;
@@ -30,7 +31,7 @@ export interface WaStage {
 export function startWaStage(o: WaStageOptions): WaStage {
   if (o.waRootKey) trustCertificateRoot(o.waRootKey);
   if (o.waMediaUrl) rewriteMediaHost(o.waMediaUrl);
-  const downloader = new MediaDownloader({ store: o.store, log: o.log, dir: o.mediaDir, maxBytes: o.mediaMaxBytes, wakeDelivery: o.wakeDelivery });
+  const downloader = new MediaDownloader({ store: o.store, log: o.log, dir: o.mediaDir, maxBytes: o.mediaMaxBytes, wakeDelivery: o.wakeDelivery, retryMs: o.mediaRetryMs });
   downloader.start();
   const accounts = new AccountManager({
     store: o.store,

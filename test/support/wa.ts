@@ -4,7 +4,7 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { loadConfig } from "../../src/config.ts";
 import { silentLogger } from "../../src/log.ts";
-import { startDaemon, type Daemon } from "../../src/main.ts";
+import { startDaemon, type Daemon, type DaemonOptions } from "../../src/main.ts";
 import { startEmulator, type StartedEmulator } from "../wa-emulator/emulator.ts";
 import { ROOT_PUBLIC_KEY_HEX } from "../wa-emulator/noise.ts";
 import { readResponse, tempDir } from "./app.ts";
@@ -33,7 +33,7 @@ export interface WaWorld {
   close(): Promise<void>;
 }
 
-export async function startWaWorld(opts: { seed?: string; history?: Parameters<typeof startEmulator>[0] extends infer O ? (O extends { history?: infer H } ? H : never) : never; env?: Record<string, string> } = {}): Promise<WaWorld> {
+export async function startWaWorld(opts: { seed?: string; history?: Parameters<typeof startEmulator>[0] extends infer O ? (O extends { history?: infer H } ? H : never) : never; env?: Record<string, string>; daemon?: DaemonOptions } = {}): Promise<WaWorld> {
   const emu = await startEmulator({ seed: opts.seed ?? "wa-world", history: opts.history ?? { enabled: false } });
   const sink = await startSink();
   const dataDir = tempDir("wahook-wa-");
@@ -48,7 +48,7 @@ export async function startWaWorld(opts: { seed?: string; history?: Parameters<t
     WAHOOK_WA_ROOT_KEY: ROOT_PUBLIC_KEY_HEX,
     ...opts.env,
   };
-  const boot = () => startDaemon(loadConfig(env), silentLogger, { quietQr: true });
+  const boot = () => startDaemon(loadConfig(env), silentLogger, { quietQr: true, ...opts.daemon });
   const world: WaWorld = {
     emu,
     sink,

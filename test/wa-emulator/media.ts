@@ -31,6 +31,8 @@ export class MediaStore {
 	private readonly blobs = new Map<string, Buffer>();
 	private n = 0;
 	private httpsBase?: string;
+	/** while true the CDN answers every download with 503 (a media host outage) */
+	unavailable = false;
 	constructor(private readonly emu: Emulator) {}
 
 	async encrypt(plain: Uint8Array, type: MediaType): Promise<UploadedMedia> {
@@ -92,6 +94,7 @@ export class MediaStore {
 				this.put(path, body);
 				return Response.json({ url: `${this.linkBase()}${path}?ccb=11-4`, direct_path: `${path}?ccb=11-4` });
 			}
+			if (this.unavailable) return new Response('unavailable', { status: 503 });
 			const blob = this.blobs.get(u.pathname);
 			if (!blob) return new Response('not found', { status: 404 });
 			return new Response(new Uint8Array(blob), { headers: { 'content-type': 'application/octet-stream' } });
