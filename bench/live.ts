@@ -67,7 +67,13 @@ async function baseline(): Promise<{ lat: Arrival; tp: Arrival; tpStarted: numbe
 }
 
 // ---- wahook: the compiled daemon and a receiver ---------------------------------------------------
-async function wahook(): Promise<{ lat: Arrival; tp: Arrival; tpStarted: number; ordered: boolean }> {
+/** CPU time (user + system) a process has used, in ms (Linux /proc, 100 ticks a second). */
+async function cpuMs(pid: number): Promise<number> {
+  const fields = (await Bun.file(`/proc/${pid}/stat`).text()).split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+async function wahook(): Promise<{ lat: Arrival; tp: Arrival; tpStarted: number; ordered: boolean; busy: number }> {
   const phone = "15550009202";
   const sink = await spawnSink();
   const daemon = await startBinaryDaemon(emu);
@@ -85,9 +91,12 @@ async function wahook(): Promise<{ lat: Arrival; tp: Arrival; tpStarted: number;
   await dev.sendBurst({ count: 40, contacts: 20, prefix: "warm" });
   await arrived("warm", 40);
   await dev.sendBurst({ count: LAT_N, rate: RATE, contacts: 20, prefix: "lat" });
-  const lat = (await arrived("lat", LAT_N)).run;
+  const latRun = await arrived("lat", LAT_N);
+  const lat = latRun.run;
+  const cpu0 = await cpuMs(daemon.pid);
   const { startedAt } = await dev.sendBurst({ count: BURST_N, contacts: 50, prefix: "tp" });
   const tp = await arrived("tp", BURST_N);
+  const busy = ((await cpuMs(daemon.pid)) - cpu0) / (tp.run.last - startedAt);
   // Per chat: seq without gaps and the phone's order kept.
   let ordered = true;
   const byChat = new Map<string, { seq: number; index: number }[]>();
@@ -98,7 +107,7 @@ async function wahook(): Promise<{ lat: Arrival; tp: Arrival; tpStarted: number;
   await daemon.stop();
   daemon.clean();
   await sink.close();
-  return { lat, tp: tp.run, tpStarted: startedAt, ordered };
+  return { lat, tp: tp.run, tpStarted: startedAt, ordered, busy };
 }
 
 const base = await baseline();
@@ -131,6 +140,6 @@ emit({
   baseline: { metric: "phone → bare Baileys upsert rate", value: baseRate },
   target: "≥ 0.7 × baseline, order kept",
   pass: ourRate >= 0.7 * baseRate && ours.ordered,
-  extra: { per_chat_order_kept: ours.ordered, max_concurrency: CONCURRENCY },
+  extra: { per_chat_order_kept: ours.ordered, max_concurrency: CONCURRENCY, daemon_cpu_share: +ours.busy.toFixed(2) },
 });
 process.exit(0);
