@@ -45,7 +45,9 @@ CREATE TABLE `backfills` (
 --> statement-breakpoint
 CREATE INDEX `backfills_account` ON `backfills` (`account_id`,`id`);--> statement-breakpoint
 CREATE INDEX `backfills_state` ON `backfills` (`state`);--> statement-breakpoint
+DROP INDEX `outbox_status_time`;--> statement-breakpoint
 ALTER TABLE `outbox` ADD `backfill_id` text;--> statement-breakpoint
-CREATE INDEX `outbox_backfill` ON `outbox` (`backfill_id`,`status`);--> statement-breakpoint
+CREATE INDEX `outbox_backfill` ON `outbox` (`backfill_id`,`status`) WHERE backfill_id IS NOT NULL;--> statement-breakpoint
 CREATE INDEX `outbox_open` ON `outbox` (`webhook_id`,`chat_key`,`seq`) WHERE status IN ('pending', 'in_flight');--> statement-breakpoint
+CREATE INDEX `outbox_delivered_time` ON `outbox` (`created_at`) WHERE status = 'delivered';--> statement-breakpoint
 CREATE INDEX `messages_account_time` ON `messages` (`account_id`,`timestamp`);

@@ -84,7 +84,9 @@ export const messages = sqliteTable(
 );
 
 /**
- * The delivery queue: one row per (webhook, event). Rows, not memory, are the queue: a
+ * The delivery queue: one row per (webhook, event). Every index here is written on each
+ * state change of every delivery, so there are only those the hot paths need, partial
+ * where most rows would only pass through. Rows, not memory, are the queue: a
  * crash loses nothing that was committed. `ready` marks the rows a worker may claim: with
  * per-chat ordering only the head of each (webhook, chat), so a claim is an index range
  * scan however long a chat's backlog is.
@@ -122,7 +124,10 @@ export const outbox = sqliteTable(
   },
   (t) => [
     index("outbox_claim").on(t.webhookId, t.status, t.ready, t.priority, t.availableAt),
-    index("outbox_backfill").on(t.backfillId, t.status),
+    // Only backfill rows: live traffic pays nothing for it.
+    index("outbox_backfill")
+      .on(t.backfillId, t.status)
+      .where(sql`backfill_id IS NOT NULL`),
     index("outbox_chat").on(t.webhookId, t.chatKey, t.seq),
     // The unfinished rows of a chat, without reading its delivered history: per-chat order
     // asks "is anything earlier still open?" for every event.
@@ -130,7 +135,10 @@ export const outbox = sqliteTable(
       .on(t.webhookId, t.chatKey, t.seq)
       .where(sql`status IN ('pending', 'in_flight')`),
     index("outbox_message").on(t.messageRowid),
-    index("outbox_status_time").on(t.status, t.createdAt),
+    // Retention's view: delivered rows by age (rows enter it once, when delivered).
+    index("outbox_delivered_time")
+      .on(t.createdAt)
+      .where(sql`status = 'delivered'`),
   ],
 );
 
