@@ -6,7 +6,8 @@
 // Usage: bun bench/churn.ts [--messages 100000] [--reconnects 50]
 import { parseArgs } from "node:util";
 import { startEmulator } from "../test/wa-emulator/emulator.ts";
-import { pairAccount, startBinaryDaemon, waitFor } from "./harness.ts";
+import { pairAccount, startBinaryDaemon } from "./harness.ts";
+import { waitUntil } from "../test/support/wait.ts";
 import { emit, median, rssMb } from "./lib.ts";
 import { spawnSink } from "./sink.ts";
 
@@ -30,7 +31,7 @@ for (let i = 0; i < 5; i++) {
   const t0 = performance.now();
   daemon = await startBinaryDaemon(emu, { dataDir: dir });
   startups.push(performance.now() - t0);
-  await waitFor(open, 20_000, "session resumed");
+  await waitUntil(open, 20_000, "session resumed");
   if (i < 4) await daemon.stop();
 }
 await Bun.sleep(5_000);
@@ -50,8 +51,8 @@ for (let cycle = 0; cycle < RECONNECTS; cycle++) {
   await sink.waitCount(sent, 300_000);
   // A new socket: 515 is a restart without backoff, so 50 of them fit in the run.
   if (!process.env.NO_RECONNECT) emu.fault(PHONE, { type: "close", code: 515 });
-  await waitFor(async () => !(await open()), 5_000, "socket closed", 5).catch(() => {});
-  await waitFor(open, 20_000, "reconnected");
+  await waitUntil(async () => !(await open()), 5_000, "socket closed", 5).catch(() => {});
+  await waitUntil(open, 20_000, "reconnected");
   const rss = await rssMb(daemon.pid);
   samples.push(rss);
   if (cycle === Math.floor(RECONNECTS / 10)) settled = rss;

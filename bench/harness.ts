@@ -5,6 +5,7 @@ import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { readResponse, tempDir } from "../test/support/app.ts";
 import { ensureBinary, freePort } from "../test/support/binary.ts";
+import { waitUntil } from "../test/support/wait.ts";
 import type { StartedEmulator } from "../test/wa-emulator/emulator.ts";
 import { ROOT_PUBLIC_KEY_HEX } from "../test/wa-emulator/noise.ts";
 
@@ -89,17 +90,10 @@ export async function pairAccount(daemon: BenchDaemon, emu: StartedEmulator, pho
   const qr = await daemon.api("GET", `/v1/accounts/${id}/qr`);
   if (qr.status !== 200) throw new Error(`qr: ${JSON.stringify(qr.body)}`);
   emu.scanQr(qr.body.qr, { phone });
-  await waitFor(async () => (await daemon.api("GET", `/v1/accounts/${id}`)).body.state === "open", 20_000, "account open");
+  await waitUntil(async () => (await daemon.api("GET", `/v1/accounts/${id}`)).body.state === "open", 20_000, "account open");
   return id;
 }
 
-export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string, everyMs = 5): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await Bun.sleep(everyMs);
-  }
-}
 
 /** Sum of `wahook_messages_ingested_total` in /metrics: messages stored since start. */
 export async function ingestedCount(daemon: BenchDaemon): Promise<number> {

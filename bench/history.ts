@@ -13,7 +13,8 @@ import { HISTORY_BATCH } from "../src/ingest/history.ts";
 import { openStore } from "../src/store/db.ts";
 import { tempDir } from "../test/support/app.ts";
 import { startEmulator } from "../test/wa-emulator/emulator.ts";
-import { ingestedCount, pairAccount, startBinaryDaemon, waitFor } from "./harness.ts";
+import { ingestedCount, pairAccount, startBinaryDaemon } from "./harness.ts";
+import { waitUntil } from "../test/support/wait.ts";
 import { emit, peakRssMb } from "./lib.ts";
 
 const { values } = parseArgs({
@@ -31,8 +32,8 @@ emu.on("history-sent", () => (pushedAt = performance.now()));
 
 const daemon = await startBinaryDaemon(emu);
 await pairAccount(daemon, emu, PHONE);
-await waitFor(() => pushedAt > 0, 60_000, "emulator pushed the history");
-await waitFor(async () => (await ingestedCount(daemon)) >= N, 300_000, `${N} messages stored`, 20);
+await waitUntil(() => pushedAt > 0, 60_000, "emulator pushed the history");
+await waitUntil(async () => (await ingestedCount(daemon)) >= N, 300_000, `${N} messages stored`, 20);
 const seconds = (performance.now() - pushedAt) / 1000;
 const peak = await peakRssMb(daemon.pid);
 await daemon.stop();

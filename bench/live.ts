@@ -9,8 +9,9 @@
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { startEmulator } from "../test/wa-emulator/emulator.ts";
-import { pairAccount, startBinaryDaemon, waitFor } from "./harness.ts";
+import { pairAccount, startBinaryDaemon } from "./harness.ts";
 import { spawnSink } from "./sink.ts";
+import { waitUntil } from "../test/support/wait.ts";
 import { emit, percentile } from "./lib.ts";
 
 const { values } = parseArgs({ options: { latency: { type: "string", default: "2000" }, rate: { type: "string", default: "200" }, burst: { type: "string", default: "5000" }, concurrency: { type: "string", default: "16" } } });
@@ -49,7 +50,7 @@ async function baseline(): Promise<{ lat: Arrival; tp: Arrival; tpStarted: numbe
     }
   })();
   const line = async (pred: (l: Record<string, unknown>) => boolean, what: string) => {
-    await waitFor(() => lines.some(pred), 120_000, what, 2);
+    await waitUntil(() => lines.some(pred), 120_000, what, 2);
     return lines.find(pred)!;
   };
   emu.scanQr((await line((l) => "qr" in l, "bare client qr")).qr as string, { phone });

@@ -21,6 +21,11 @@ export const FORMATS = ["cooby", "raw"] as const;
 export type PayloadFormat = (typeof FORMATS)[number];
 
 export type Direction = "sent" | "received";
+
+/** The trigger a message goes out under: what the user sent, or what they received. */
+export function triggerOf(direction: Direction): EventType {
+  return direction === "sent" ? "message.sent" : "message.received";
+}
 export type ChatType = "individual" | "group";
 
 /** Cooby's message types (help.cooby.co "Webhook column definitions"). */

@@ -4,10 +4,8 @@
 import { Type } from "@sinclair/typebox";
 import { t } from "elysia";
 import { MESSAGE_TYPES } from "../domain.ts";
-import { oneOf } from "./schemas.ts";
+import { NullableTimestamp, oneOf, Timestamp } from "./schemas.ts";
 
-const Timestamp = t.String({ format: "date-time", examples: ["2026-11-24T10:00:00.000Z"] });
-const NullableTimestamp = t.Union([Timestamp, t.Null()]);
 const ChatId = t.String({ minLength: 1, maxLength: 200, examples: ["491701234567@c.us"] });
 
 export const BackfillParams = t.Object({

@@ -56,8 +56,8 @@ export const page = <T extends ReturnType<typeof t.Object>>(item: T) =>
     next_cursor: t.Union([t.String(), t.Null()], { description: "Pass as `cursor` for the next page; null on the last page." }),
   });
 
-const Timestamp = t.String({ format: "date-time", examples: ["2026-11-24T10:00:00.000Z"] });
-const NullableTimestamp = t.Union([Timestamp, t.Null()]);
+export const Timestamp = t.String({ format: "date-time", examples: ["2026-11-24T10:00:00.000Z"] });
+export const NullableTimestamp = t.Union([Timestamp, t.Null()]);
 
 // ---- API keys -------------------------------------------------------------------------
 

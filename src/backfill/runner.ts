@@ -3,7 +3,7 @@
 // finished. The pace is kept by queueing, not by holding rows: a job never has more than a
 // small window of rows in the outbox, so live messages never wait behind a history flood,
 // and the cursor in the job's row says exactly where it stands after a crash.
-import type { EventType, Message, Ordering } from "../domain.ts";
+import { triggerOf, type EventType, type Message } from "../domain.ts";
 import type { Logger } from "../log.ts";
 import type { Store } from "../store/db.ts";
 import {
@@ -26,6 +26,7 @@ import {
 } from "../store/backfills.ts";
 import { wakeDeferredMedia } from "../store/media.ts";
 import { enqueue } from "../store/outbox.ts";
+import { historyWebhooks, webhookTargets, type WebhookTarget } from "../store/webhooks.ts";
 import { TokenBucket } from "../tokenBucket.ts";
 
 /** Default pace, messages per second per webhook (the hosted product's users feared floods). */
@@ -59,14 +60,6 @@ export interface RunnerDeps {
   requestOlder(accountId: string, oldest: Message, count: number): Promise<string>;
   now?: () => number;
 }
-
-interface Hook {
-  id: string;
-  events: string[];
-  ordering: Ordering;
-}
-
-const triggerOf = (direction: "received" | "sent"): EventType => (direction === "sent" ? "message.sent" : "message.received");
 
 /** The window of rows a job may have queued and not yet delivered. */
 export function windowOf(ratePerS: number): number {
@@ -124,27 +117,11 @@ export class BackfillRunner {
     if (next !== Infinity && this.running) this.timer = setTimeout(this.tick, next);
   };
 
-  private hooksOf(job: BackfillRow): Hook[] {
+  private hooksOf(job: BackfillRow): WebhookTarget[] {
     const { sqlite } = this.deps.store;
-    if (job.auto === 1 && job.state === "planning") {
-      // Automatic jobs go to every webhook that asked for history of this account.
-      return sqlite
-        .query<{ id: string; events: string; account_ids: string | null; ordering: Ordering }, []>(
-          "SELECT id, events, account_ids, ordering FROM webhooks WHERE include_history = 1 ORDER BY id",
-        )
-        .all()
-        .filter((w) => !w.account_ids || (JSON.parse(w.account_ids) as string[]).includes(job.account_id))
-        .map((w) => ({ id: w.id, events: JSON.parse(w.events) as string[], ordering: w.ordering }))
-        .filter((h) => h.events.includes("message.received") || h.events.includes("message.sent"));
-    }
-    const ids = JSON.parse(job.webhook_ids) as string[];
-    if (!ids.length) return [];
-    return sqlite
-      .query<{ id: string; events: string; ordering: Ordering }, string[]>(
-        `SELECT id, events, ordering FROM webhooks WHERE id IN (${ids.map(() => "?").join(", ")}) ORDER BY id`,
-      )
-      .all(...ids)
-      .map((w) => ({ id: w.id, events: JSON.parse(w.events) as string[], ordering: w.ordering }));
+    // Automatic jobs go to every webhook that asked for history of this account.
+    if (job.auto === 1 && job.state === "planning") return historyWebhooks(sqlite, job.account_id);
+    return webhookTargets(sqlite, JSON.parse(job.webhook_ids) as string[]);
   }
 
   // ---- planning ---------------------------------------------------------------------------
@@ -326,14 +303,8 @@ export function endBackfill(
       const outcomes = backfillOutcomes(sqlite, id);
       const row = transitionBackfill(sqlite, id, from, state, { delivered: outcomes.delivered, failed: outcomes.failed, finished_at: now, error }, now);
       if (!row) return null;
-      const ids = JSON.parse(row.webhook_ids) as string[];
-      const hooks = ids.length
-        ? sqlite
-            .query<{ id: string; events: string; ordering: Ordering }, string[]>(`SELECT id, events, ordering FROM webhooks WHERE id IN (${ids.map(() => "?").join(", ")})`)
-            .all(...ids)
-        : [];
-      for (const h of hooks) {
-        if (!(JSON.parse(h.events) as string[]).includes("backfill.finished")) continue;
+      for (const h of webhookTargets(sqlite, JSON.parse(row.webhook_ids) as string[])) {
+        if (!h.events.includes("backfill.finished")) continue;
         enqueue(
           sqlite,
           {

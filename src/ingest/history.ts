@@ -7,6 +7,7 @@ import type { Store } from "../store/db.ts";
 import { touchAutoBackfill } from "../store/backfills.ts";
 import { insertMedia } from "../store/media.ts";
 import { insertMessage } from "../store/messages.ts";
+import { historyWebhooks } from "../store/webhooks.ts";
 
 /** Rows per transaction: large enough to amortise the commit, small enough to let live writes in. */
 export const HISTORY_BATCH = 500;
@@ -26,20 +27,6 @@ export interface HistoryResult {
   duplicates: number;
   /** The automatic backfill that will deliver these messages, if any webhook asked for history. */
   autoBackfillId: string | null;
-}
-
-interface HistoryHook {
-  events: string;
-  account_ids: string | null;
-}
-
-function wantsHistory(sqlite: Store["sqlite"], accountId: string): boolean {
-  const hooks = sqlite.query<HistoryHook, []>("SELECT events, account_ids FROM webhooks WHERE include_history = 1").all();
-  return hooks.some((h) => {
-    const events = JSON.parse(h.events) as string[];
-    const accounts = h.account_ids ? (JSON.parse(h.account_ids) as string[]) : null;
-    return (events.includes("message.received") || events.includes("message.sent")) && (!accounts || accounts.includes(accountId));
-  });
 }
 
 /** Stores history messages of one account; duplicates (already stored) change nothing. */
@@ -76,7 +63,7 @@ export function ingestHistory(deps: HistoryDeps, accountId: string, messages: Me
             );
           }
         }
-        if (first !== null && wantsHistory(sqlite, accountId)) {
+        if (first !== null && historyWebhooks(sqlite, accountId).length) {
           result.autoBackfillId = touchAutoBackfill(sqlite, accountId, first - 1, now + deps.settleMs, deps.autoRatePerS, now);
         }
       })

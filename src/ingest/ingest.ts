@@ -1,7 +1,7 @@
 // Message → rows. One transaction stores the message and one outbox row per matching
 // webhook; only after it commits is anyone told (the worker is woken at once, so live
 // latency does not wait for a timer). A duplicate message changes nothing.
-import type { EventType, Message, Ordering } from "../domain.ts";
+import { triggerOf, type EventType, type Message, type Ordering } from "../domain.ts";
 import type { Store } from "../store/db.ts";
 import { insertMedia } from "../store/media.ts";
 import { insertMessage } from "../store/messages.ts";
@@ -32,10 +32,6 @@ export interface IngestResult {
 export const PRIORITY_LIVE = 0;
 export const PRIORITY_HISTORY = 1;
 
-export function triggerOf(message: Message): EventType {
-  return message.direction === "sent" ? "message.sent" : "message.received";
-}
-
 function matches(w: WebhookTarget, event: string, message: Message): boolean {
   // History is never sent at once: backfills (automatic ones for `include_history`) pace it.
   if (message.history) return false;
@@ -47,7 +43,7 @@ function matches(w: WebhookTarget, event: string, message: Message): boolean {
  * Stores a message and queues it for every webhook that wants it. `events` defaults to the
  * message's trigger (`message.received` / `message.sent`).
  */
-export function ingestMessage(deps: IngestDeps, message: Message, events: EventType[] = [triggerOf(message)]): IngestResult {
+export function ingestMessage(deps: IngestDeps, message: Message, events: EventType[] = [triggerOf(message.direction)]): IngestResult {
   const { sqlite } = deps.store;
   const result = sqlite.transaction((): IngestResult => {
     const rowid = insertMessage(sqlite, message);

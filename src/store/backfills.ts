@@ -124,23 +124,25 @@ export function activeBackfills(sqlite: Database): BackfillRow[] {
   return sqlite.query<BackfillRow, []>("SELECT * FROM backfills WHERE state IN ('planning', 'running') ORDER BY id").all();
 }
 
-export function updateBackfill(sqlite: Database, id: string, patch: Partial<Omit<BackfillRow, "id">>, now = Date.now()): BackfillRow | null {
+type BackfillPatch = Partial<Omit<BackfillRow, "id">>;
+
+/** Writes `patch` (and updated_at) to the job, if `from` is null or holds its state. */
+function patchBackfill(sqlite: Database, id: string, patch: BackfillPatch, from: BackfillState[] | null, now: number): BackfillRow | null {
   const entries = Object.entries({ ...patch, updated_at: now });
   const sets = entries.map(([k]) => `${k} = ?`).join(", ");
+  const inState = from ? ` AND state IN (${from.map(() => "?").join(", ")})` : "";
   return sqlite
-    .query<BackfillRow, (string | number | null)[]>(`UPDATE backfills SET ${sets} WHERE id = ? RETURNING *`)
-    .get(...(entries.map(([, v]) => v) as (string | number | null)[]), id);
+    .query<BackfillRow, (string | number | null)[]>(`UPDATE backfills SET ${sets} WHERE id = ?${inState} RETURNING *`)
+    .get(...(entries.map(([, v]) => v) as (string | number | null)[]), id, ...(from ?? []));
+}
+
+export function updateBackfill(sqlite: Database, id: string, patch: BackfillPatch, now = Date.now()): BackfillRow | null {
+  return patchBackfill(sqlite, id, patch, null, now);
 }
 
 /** Moves a job from one of `from` to `to`; null when it was in another state. */
-export function transitionBackfill(sqlite: Database, id: string, from: BackfillState[], to: BackfillState, patch: Partial<Omit<BackfillRow, "id">> = {}, now = Date.now()): BackfillRow | null {
-  const entries = Object.entries({ ...patch, state: to, updated_at: now });
-  const sets = entries.map(([k]) => `${k} = ?`).join(", ");
-  return sqlite
-    .query<BackfillRow, (string | number | null)[]>(
-      `UPDATE backfills SET ${sets} WHERE id = ? AND state IN (${from.map(() => "?").join(", ")}) RETURNING *`,
-    )
-    .get(...(entries.map(([, v]) => v) as (string | number | null)[]), id, ...from);
+export function transitionBackfill(sqlite: Database, id: string, from: BackfillState[], to: BackfillState, patch: BackfillPatch = {}, now = Date.now()): BackfillRow | null {
+  return patchBackfill(sqlite, id, { ...patch, state: to }, from, now);
 }
 
 export interface OutcomeCounts {

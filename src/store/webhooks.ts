@@ -1,6 +1,8 @@
 // Webhook endpoints and their signing secrets. The API layer decides what is shown;
 // this module only reads and writes rows.
 import { asc, eq, gt } from "drizzle-orm";
+import type { Database } from "bun:sqlite";
+import type { Ordering } from "../domain.ts";
 import type { Db } from "./db.ts";
 import { newId } from "./ids.ts";
 import { webhooks } from "./schema.ts";
@@ -68,4 +70,43 @@ export function rotateWebhookSecret(db: Db, id: string, now = Date.now()): Webho
 
 export function deleteWebhook(db: Db, id: string): boolean {
   return db.delete(webhooks).where(eq(webhooks.id, id)).returning({ id: webhooks.id }).all().length > 0;
+}
+
+/** Does a webhook with these `events` and `account_ids` take this account's messages (either trigger)? */
+export function takesMessagesOf(events: string[], accountIds: string[] | null, accountId: string): boolean {
+  return (events.includes("message.received") || events.includes("message.sent")) && (!accountIds || accountIds.includes(accountId));
+}
+
+/** What queueing needs of a webhook. */
+export interface WebhookTarget {
+  id: string;
+  events: string[];
+  ordering: Ordering;
+}
+
+interface TargetRow {
+  id: string;
+  events: string;
+  account_ids: string | null;
+  ordering: Ordering;
+}
+
+const target = (w: TargetRow): WebhookTarget => ({ id: w.id, events: JSON.parse(w.events) as string[], ordering: w.ordering });
+
+/** The webhooks that asked for this account's history (`include_history`). */
+export function historyWebhooks(sqlite: Database, accountId: string): WebhookTarget[] {
+  return sqlite
+    .query<TargetRow, []>("SELECT id, events, account_ids, ordering FROM webhooks WHERE include_history = 1 ORDER BY id")
+    .all()
+    .filter((w) => takesMessagesOf(JSON.parse(w.events) as string[], w.account_ids ? (JSON.parse(w.account_ids) as string[]) : null, accountId))
+    .map(target);
+}
+
+/** The webhooks among `ids` that still exist. */
+export function webhookTargets(sqlite: Database, ids: string[]): WebhookTarget[] {
+  if (!ids.length) return [];
+  return sqlite
+    .query<TargetRow, string[]>(`SELECT id, events, account_ids, ordering FROM webhooks WHERE id IN (${ids.map(() => "?").join(", ")}) ORDER BY id`)
+    .all(...ids)
+    .map(target);
 }

@@ -2,7 +2,7 @@
 // LID mappings and group metadata → the directory tables, so normalization never has to
 // ask WhatsApp (bursts of group queries get rate-limited).
 import { jidDecode, jidNormalizedUser, type GroupMetadata, type WAMessage, type WASocket } from "baileys";
-import type { EventType, Message } from "../domain.ts";
+import { triggerOf, type EventType, type Message } from "../domain.ts";
 import type { Logger } from "../log.ts";
 import type { Store } from "../store/db.ts";
 import { getAccount } from "../store/accounts.ts";
@@ -135,7 +135,7 @@ export function attachHandlers(sock: WASocket, accountId: string, deps: EventDep
           const result = normalizeMessage(raw, ctx, { history: true });
           if (result.kind === "skip") continue;
           // An edit is an event about another message, not a message a backfill would send.
-          if (!result.events.includes(result.message.direction === "sent" ? "message.sent" : "message.received")) continue;
+          if (!result.events.includes(triggerOf(result.message.direction))) continue;
           mappings.push(...result.mappings);
           for (const p of result.pushNames) pushNames.set(p.phone, p.name);
           slice.push(result.message);

@@ -16,7 +16,7 @@ import {
   type BackfillRow,
 } from "../../store/backfills.ts";
 import { knownChats } from "../../store/chats.ts";
-import { allWebhooks, type WebhookRow } from "../../store/webhooks.ts";
+import { allWebhooks, takesMessagesOf, type WebhookRow } from "../../store/webhooks.ts";
 import type { AppDeps } from "../app.ts";
 import { Backfill, BackfillParams, CreateBackfill, PatchBackfill } from "../historySchemas.ts";
 import { DEFAULT_LIMIT, decodeCursor, pageOf } from "../pagination.ts";
@@ -27,8 +27,7 @@ import { backfillView } from "../views.ts";
 const tags = ["backfills"];
 export const DEFAULT_BACKFILL_RATE = 20;
 
-const takesMessages = (w: WebhookRow, accountId: string) =>
-  (w.events.includes("message.received") || w.events.includes("message.sent")) && (!w.accountIds || w.accountIds.includes(accountId));
+const takesMessages = (w: WebhookRow, accountId: string) => takesMessagesOf(w.events, w.accountIds, accountId);
 
 export function backfillRoutes({ store, backfills }: AppDeps) {
   const { db, sqlite } = store;
