@@ -28,6 +28,8 @@ const { values } = parseArgs({
     "latency-events": { type: "string", default: "2000" },
     "rss-events": { type: "string", default: "100000" },
     "rss-seconds": { type: "string", default: "10" },
+    /** One part only, for profiling: interleaved | prefilled | latency | memory. */
+    only: { type: "string" },
   },
 });
 const EVENTS = Number(values.events);
@@ -268,6 +270,7 @@ async function throughput(sink: SinkClient): Promise<void> {
     { metric: "throughput, delivery only (queue pre-filled)", ingest: "first: 1,000 ingests per transaction, webhook disabled, then enabled", run: preFilled },
   ];
   for (const { metric, ingest, run } of runs) {
+    if (values.only && values.only !== run.name.toLowerCase()) continue;
     await sink.reset();
     const { seconds, stats: s, ingestSeconds } = await run(sink);
     const rate = EVENTS / seconds;
@@ -418,10 +421,10 @@ else if (values.role === "rss") await runRss();
 else {
   const sink = await spawnSink();
   try {
-    await throughput(sink);
-    await latency(sink);
+    if (!values.only || values.only === "interleaved" || values.only === "prefilled") await throughput(sink);
+    if (!values.only || values.only === "latency") await latency(sink);
   } finally {
     await sink.close();
   }
-  await memory();
+  if (!values.only || values.only === "memory") await memory();
 }

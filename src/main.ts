@@ -8,6 +8,7 @@ import { ConfigError, loadConfig, type Config } from "./config.ts";
 import { checkTarget } from "./delivery/targetCheck.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { bootstrapKeys } from "./store/apiKeys.ts";
+import { WalCheckpointer } from "./store/checkpointer.ts";
 import { openStore, type Store } from "./store/db.ts";
 import { allQueueDepths } from "./store/deliveries.ts";
 import { DeliveryMetrics, renderPrometheus } from "./delivery/metrics.ts";
@@ -80,7 +81,9 @@ export interface DaemonOptions {
 
 export async function startDaemon(config: Config, log: Logger, opts: DaemonOptions = {}): Promise<Daemon> {
   prepareDataDir(config.dataDir, log);
-  const store = openStore(join(config.dataDir, "wahook.db"), undefined, { synchronous: config.dbSync });
+  const dbFile = join(config.dataDir, "wahook.db");
+  const store = openStore(dbFile, undefined, { synchronous: config.dbSync });
+  const checkpointer = new WalCheckpointer(dbFile, store.sqlite, config.dbSync, log);
   const generated = bootstrapKeys(store.db, config.apiKey);
   if (generated) announceGeneratedKey(generated);
 
@@ -179,7 +182,7 @@ export async function startDaemon(config: Config, log: Logger, opts: DaemonOptio
     delivery: {
       sendTest: (webhookId, ordering) => enqueueTestEvent(ingest, webhookId, ordering, buildTestMessage(null, Date.now())).id,
       wake: worker.wake,
-      metrics: () => renderPrometheus(metrics, allQueueDepths(store.sqlite), Date.now()),
+      metrics: () => renderPrometheus(metrics, allQueueDepths(store.sqlite), Date.now(), checkpointer),
     },
     accounts: accountsApi,
     backfills: {
@@ -201,6 +204,7 @@ export async function startDaemon(config: Config, log: Logger, opts: DaemonOptio
   });
   worker.start();
   backfills.start();
+  checkpointer.start();
   const accounts = await waReady;
   const resumed = accounts.resumeAll();
   log.info("wahook started", { version: VERSION, url: `http://${config.host}:${server.port}`, swagger: `${config.publicUrl}/swagger`, accounts_resumed: resumed });
@@ -226,6 +230,7 @@ export async function startDaemon(config: Config, log: Logger, opts: DaemonOptio
         // Attempts still running after the grace period keep their rows in flight; the
         // next start requeues them (at-least-once, same webhook-id).
         await worker.stop(SHUTDOWN_GRACE_MS);
+        checkpointer.stop();
         store.close();
       })();
       return stopped;

@@ -31,7 +31,7 @@ const esc = (v: string) => v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace
  * Prometheus text format. Counters come from this process; queue depths and ages are
  * read from the rows at scrape time.
  */
-export function renderPrometheus(m: DeliveryMetrics, depths: QueueDepth[], now: number): string {
+export function renderPrometheus(m: DeliveryMetrics, depths: QueueDepth[], now: number, wal?: { running: boolean; framesCheckpointed: number }): string {
   const out: string[] = [];
   out.push("# HELP wahook_deliveries_total Delivery attempts by webhook and outcome.", "# TYPE wahook_deliveries_total counter");
   for (const [key, n] of m.outcomes) {
@@ -53,6 +53,12 @@ export function renderPrometheus(m: DeliveryMetrics, depths: QueueDepth[], now: 
   for (const [webhook, t] of oldest) out.push(`wahook_queue_oldest_pending_age_seconds{webhook_id="${esc(webhook)}"} ${Math.max(0, now - t) / 1000}`);
   out.push("# HELP wahook_messages_ingested_total Messages stored, by account.", "# TYPE wahook_messages_ingested_total counter");
   for (const [account, n] of m.ingested) out.push(`wahook_messages_ingested_total{account_id="${esc(account)}"} ${n}`);
+  if (wal) {
+    out.push("# HELP wahook_wal_checkpoint_frames_total WAL pages copied into the database file by the checkpoint thread.", "# TYPE wahook_wal_checkpoint_frames_total counter");
+    out.push(`wahook_wal_checkpoint_frames_total ${wal.framesCheckpointed}`);
+    out.push("# HELP wahook_wal_checkpoint_thread 1 while the checkpoint thread runs (it runs while the database is being written).", "# TYPE wahook_wal_checkpoint_thread gauge");
+    out.push(`wahook_wal_checkpoint_thread ${wal.running ? 1 : 0}`);
+  }
   return out.join("\n") + "\n";
 }
 

@@ -49,8 +49,15 @@ function classify(error: unknown): { errorClass: ErrorClass; message: string } {
   return { errorClass: "network", message: code ? `${code}: ${message}` : message };
 }
 
+const decoder = new TextDecoder();
+
 async function readExcerpt(response: Response): Promise<string> {
   if (!response.body) return "";
+  // The usual answer says how long it is and is short: reading it whole costs a fraction
+  // of streaming it chunk by chunk. Not when compressed: the length is then the
+  // compressed one, and 64 KiB of gzip can unpack to megabytes.
+  const length = Number(response.headers.get("content-length") ?? NaN);
+  if (length <= RESPONSE_EXCERPT_BYTES && !response.headers.has("content-encoding")) return decoder.decode(await response.arrayBuffer());
   const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -65,7 +72,7 @@ async function readExcerpt(response: Response): Promise<string> {
     // A receiver answering with megabytes does not get to make us read them.
     reader.cancel().catch(() => {});
   }
-  return new TextDecoder().decode(Buffer.concat(chunks).subarray(0, RESPONSE_EXCERPT_BYTES));
+  return decoder.decode(Buffer.concat(chunks).subarray(0, RESPONSE_EXCERPT_BYTES));
 }
 
 export async function sendAttempt(input: SendInput): Promise<SendOutcome> {

@@ -62,6 +62,7 @@ export class DeliveryWorker {
   private readonly buckets = new Map<string, TokenBucket>();
   private scheduled = false;
   private running = false;
+  private closed = false;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private timerAt = 0;
   private idle: (() => void) | null = null;
@@ -77,6 +78,7 @@ export class DeliveryWorker {
     const released = releaseAllLeases(this.deps.store.sqlite);
     if (released) this.deps.log.info("requeued deliveries left in flight by the previous run", { count: released });
     this.running = true;
+    this.closed = false;
     this.wake();
   }
 
@@ -101,8 +103,10 @@ export class DeliveryWorker {
   async stop(graceMs: number): Promise<void> {
     this.running = false;
     if (this.timer) clearTimeout(this.timer);
-    if (this.inFlight === 0) return;
-    await Promise.race([new Promise<void>((resolve) => (this.idle = resolve)), Bun.sleep(graceMs)]);
+    if (this.inFlight > 0) await Promise.race([new Promise<void>((resolve) => (this.idle = resolve)), Bun.sleep(graceMs)]);
+    // Answers that come later are not recorded (the store is about to close): their rows
+    // stay in flight and the next start requeues them (unless started again meanwhile).
+    if (!this.running) this.closed = true;
   }
 
   private pump = (): void => {
@@ -234,6 +238,7 @@ export class DeliveryWorker {
   private recordFinished = (): void => {
     const batch = this.finished;
     this.finished = [];
+    if (this.closed) return;
     const { sqlite } = this.deps.store;
     const release = () => {
       for (const { endpoint } of batch) {

@@ -83,7 +83,10 @@ export function enqueue(sqlite: Database, input: EnqueueInput, now = Date.now())
     )!;
 }
 
-/** Claims up to `limit` due rows of one webhook with a lease, in one statement. */
+/**
+ * Claims up to `limit` due rows of one webhook with a lease, in one statement. Ties go by
+ * rowid (insertion order), which the claim index carries, rather than by id: no sort.
+ */
 export function claim(sqlite: Database, webhookId: string, limit: number, now: number, leaseMs: number): OutboxRow[] {
   return sqlite
     .query<OutboxRow, [number, number, string, number, number]>(
@@ -91,7 +94,7 @@ export function claim(sqlite: Database, webhookId: string, limit: number, now: n
        WHERE id IN (
          SELECT id FROM outbox
          WHERE webhook_id = ? AND status = 'pending' AND ready = 1 AND available_at <= ?
-         ORDER BY priority, available_at, id LIMIT ?
+         ORDER BY priority, available_at, rowid LIMIT ?
        ) RETURNING *`,
     )
     .all(now + leaseMs, now, webhookId, now, limit);
@@ -130,18 +133,18 @@ export function finishRow(sqlite: Database, row: OutboxRow, status: "delivered" 
   promoteNext(sqlite, row.webhook_id, row.chat_key);
 }
 
+/**
+ * The chat's head (its lowest unfinished seq) becomes claimable, unless it already is or
+ * is in flight. Only the head is ever ready under per-chat order, so one index-ordered
+ * lookup decides it: scanning the chat's open rows for a busy one cost a table read per
+ * row, and a chat with a deep queue made every delivery slower.
+ */
 export function promoteNext(sqlite: Database, webhookId: string, chatKey: string): void {
-  const busy = sqlite
-    .query(
-      `SELECT 1 FROM outbox WHERE webhook_id = ? AND chat_key = ? AND status IN ('pending', 'in_flight') AND (status = 'in_flight' OR ready = 1) LIMIT 1`,
-    )
-    .get(webhookId, chatKey);
-  if (busy) return;
   sqlite
     .query(
       `UPDATE outbox SET ready = 1 WHERE id = (
-         SELECT id FROM outbox WHERE webhook_id = ? AND chat_key = ? AND status IN ('pending', 'in_flight') AND status = 'pending' ORDER BY seq LIMIT 1
-       )`,
+         SELECT id FROM outbox WHERE webhook_id = ? AND chat_key = ? AND status IN ('pending', 'in_flight') ORDER BY seq LIMIT 1
+       ) AND status = 'pending' AND ready = 0`,
     )
     .run(webhookId, chatKey);
 }

@@ -139,6 +139,7 @@ test("a backfill sends the stored history: all of it, marked history, nothing al
   expect(new Set(sink.requests.filter((r) => body(r).history === true).map((r) => body(r).message.id)).size).toBe(HISTORY);
 }, 60_000);
 
+
 test("the sink's contents: nothing lost, per-chat order with contiguous seq, duplicates only as same-id resends, all signed", () => {
   const verifier = new Webhook(secret);
   const first = new Map<string, SinkRequest>();
@@ -167,3 +168,14 @@ test("the sink's contents: nothing lost, per-chat order with contiguous seq, dup
   for (const b of stream) streamByChat.set(b.chat_id, [...(streamByChat.get(b.chat_id) ?? []), Number(b.message.text.split(" ")[1])]);
   for (const [, order] of streamByChat) expect(order).toEqual([...order].sort((a, b) => a - b));
 });
+
+test("the binary checkpoints its WAL on its own thread while it writes (the thread is built into it)", async () => {
+  const metric = async (name: string) => {
+    const res = await fetch(`${daemon.url}/metrics`, { headers: { authorization: `Bearer ${KEY}` } });
+    const line = (await res.text()).split("\n").find((l) => l.startsWith(name + " "));
+    return Number(line?.split(" ")[1]);
+  };
+  // Streams, restarts and a backfill wrote thousands of pages by now.
+  await admin("POST", `/devices/${PHONE}/burst`, { count: 60, contacts: 3, rate: 300, prefix: "checkpointed" });
+  await waitUntil(async () => (await metric("wahook_wal_checkpoint_frames_total")) > 0, 10_000, "the checkpoint thread copied WAL pages");
+}, 30_000);
