@@ -9,6 +9,7 @@ import { checkTarget } from "./delivery/targetCheck.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { bootstrapKeys } from "./store/apiKeys.ts";
 import { WalCheckpointer } from "./store/checkpointer.ts";
+import { GroupCommit } from "./store/groupCommit.ts";
 import { openStore, type Store } from "./store/db.ts";
 import { allQueueDepths } from "./store/deliveries.ts";
 import { DeliveryMetrics, renderPrometheus } from "./delivery/metrics.ts";
@@ -60,6 +61,8 @@ export interface Daemon {
   port: number;
   store: Store;
   worker: DeliveryWorker;
+  /** End-of-turn commit of what WhatsApp sends (its frames wait for it). */
+  commit: GroupCommit;
   ingest: IngestDeps;
   history: HistoryDeps;
   backfills: BackfillRunner;
@@ -84,6 +87,7 @@ export async function startDaemon(config: Config, log: Logger, opts: DaemonOptio
   const dbFile = join(config.dataDir, "wahook.db");
   const store = openStore(dbFile, undefined, { synchronous: config.dbSync });
   const checkpointer = new WalCheckpointer(dbFile, store.sqlite, config.dbSync, log);
+  const commit = new GroupCommit(store.sqlite, log);
   const generated = bootstrapKeys(store.db, config.apiKey);
   if (generated) announceGeneratedKey(generated);
 
@@ -148,6 +152,7 @@ export async function startDaemon(config: Config, log: Logger, opts: DaemonOptio
       quietQr: opts.quietQr,
       mediaRetryMs: opts.mediaRetryMs,
       wakeDelivery: worker.wake,
+      commit,
       handlers: {
         deliver: (message, events) => ingestMessage(ingest, message, events),
         storeHistory: (id, messages) => {
@@ -214,6 +219,7 @@ export async function startDaemon(config: Config, log: Logger, opts: DaemonOptio
     port: server.port!,
     store,
     worker,
+    commit,
     ingest,
     history,
     backfills,
@@ -226,6 +232,8 @@ export async function startDaemon(config: Config, log: Logger, opts: DaemonOptio
         jobs.stop();
         backfills.stop();
         accounts.stopAll();
+        // What the sockets received last is stored (and their last frames released).
+        commit.flushNow();
         wa?.downloader.stop();
         // Attempts still running after the grace period keep their rows in flight; the
         // next start requeues them (at-least-once, same webhook-id).

@@ -18,6 +18,8 @@ import type { Lookup } from "./target.ts";
 
 /** Longer than any attempt can take (15 s), so a live attempt never loses its lease. */
 export const LEASE_MS = 60_000;
+/** A result the database refused is recorded again this soon. */
+const RECORD_RETRY_MS = 200;
 
 export interface WorkerDeps {
   store: Store;
@@ -55,6 +57,8 @@ interface Finished {
   outcome: Outcome;
   startedAt: number;
   now: number;
+  /** Failed attempts to record it (the database refused writes). */
+  tries?: number;
 }
 
 export class DeliveryWorker {
@@ -112,7 +116,19 @@ export class DeliveryWorker {
   private pump = (): void => {
     this.scheduled = false;
     if (!this.running) return;
-    this.startAll(this.deps.store.sqlite.transaction(() => this.claimDue(this.now())).immediate());
+    let claimed: { endpoint: EndpointRow; row: OutboxRow }[];
+    const before = new Map(this.inflight);
+    try {
+      claimed = this.deps.store.sqlite.transaction(() => this.claimDue(this.now())).immediate();
+    } catch (error) {
+      // Nothing was claimed (rolled back); the rows wait for the next pass.
+      this.inflight.clear();
+      for (const [id, n] of before) this.inflight.set(id, n);
+      this.deps.log.error("could not claim deliveries; trying again", { error });
+      this.wakeIn(RECORD_RETRY_MS);
+      return;
+    }
+    this.startAll(claimed);
   };
 
   /**
@@ -238,16 +254,17 @@ export class DeliveryWorker {
   private recordFinished = (): void => {
     const batch = this.finished;
     this.finished = [];
-    if (this.closed) return;
+    if (this.closed || batch.length === 0) return;
     const { sqlite } = this.deps.store;
-    const release = () => {
-      for (const { endpoint } of batch) {
+    const release = (done: Finished[]) => {
+      for (const { endpoint } of done) {
         const left = (this.inflight.get(endpoint.id) ?? 1) - 1;
         if (left > 0) this.inflight.set(endpoint.id, left);
         else this.inflight.delete(endpoint.id);
       }
     };
     let next: { endpoint: EndpointRow; row: OutboxRow }[] = [];
+    let recorded = batch;
     const before = new Map(this.inflight);
     try {
       // The same commit records the answers and claims the rows that may go next (the
@@ -255,7 +272,7 @@ export class DeliveryWorker {
       next = sqlite
         .transaction(() => {
           batch.forEach((f) => this.record(f));
-          release();
+          release(batch);
           return this.running ? this.claimDue(this.now()) : [];
         })
         .immediate();
@@ -264,17 +281,29 @@ export class DeliveryWorker {
       this.inflight.clear();
       for (const [id, n] of before) this.inflight.set(id, n);
       // One row that cannot be recorded must not cost the others their results.
+      recorded = [];
+      const again: Finished[] = [];
       for (const f of batch) {
         try {
           sqlite.transaction(() => this.record(f)).immediate();
+          recorded.push(f);
         } catch (error) {
-          // The row keeps its lease and is requeued when the lease runs out: retried, not lost.
-          this.deps.log.error("could not record a delivery attempt", { outbox_id: f.row.id, error });
+          f.tries = (f.tries ?? 0) + 1;
+          if (f.tries === 1) this.deps.log.error("could not record a delivery attempt; trying again", { outbox_id: f.row.id, error });
+          // The answer is known: record it when the database takes writes again, rather
+          // than send it twice. A row that still cannot be recorded after the lease's time
+          // gives its slot back; the lease runs out and it is sent again (same webhook-id).
+          if (f.tries * RECORD_RETRY_MS < LEASE_MS) again.push(f);
+          else recorded.push(f);
         }
       }
-      release();
+      release(recorded);
+      if (again.length) {
+        this.finished.unshift(...again);
+        setTimeout(this.recordFinished, RECORD_RETRY_MS);
+      }
     }
-    for (const { endpoint, sent, outcome, now } of batch) {
+    for (const { endpoint, sent, outcome, now } of recorded) {
       this.deps.metrics?.attempt(endpoint.id, outcome.action, sent.durationMs);
       if (outcome.action === "retry") this.wakeIn(outcome.at - now);
       else if (outcome.action === "pause_endpoint") this.wakeIn(outcome.retryAt - now);

@@ -19,17 +19,20 @@ export interface JobDeps {
 
 export function startJobs(deps: JobDeps): { stop(): void } {
   const { store, log } = deps;
+  // A job that throws (a database busy past its timeout, a full disk) is logged and runs
+  // again at its next time; it must not take the process down.
+  const guard = { protect: true, catch: (error: unknown, job: Cron) => log.error("a timed job failed; it runs again on schedule", { job: job.name, error }) };
   const jobs = [
-    new Cron("* * * * * *", { name: "delivery-sweep", protect: true }, () => {
+    new Cron("* * * * * *", { name: "delivery-sweep", ...guard }, () => {
       releaseExpiredLeases(store.sqlite, Date.now());
       deps.wakeDelivery();
     }),
-    new Cron("* * * * * *", { name: "backfill-pacer", protect: true }, () => deps.wakeBackfills?.()),
-    new Cron("17 * * * * *", { name: "auto-disable", protect: true }, () => {
+    new Cron("* * * * * *", { name: "backfill-pacer", ...guard }, () => deps.wakeBackfills?.()),
+    new Cron("17 * * * * *", { name: "auto-disable", ...guard }, () => {
       const n = deps.disableLongFailing(Date.now());
       if (n) log.warn("disabled webhooks that failed every attempt for 5 days", { count: n });
     }),
-    new Cron("0 23 * * * *", { name: "retention", protect: true }, () => {
+    new Cron("0 23 * * * *", { name: "retention", ...guard }, () => {
       const removed = pruneDelivered(store.sqlite, Date.now() - deps.retentionDays * 86_400_000);
       if (removed.outbox || removed.attempts) log.info("retention removed old deliveries", removed);
     }),

@@ -8,6 +8,7 @@ import { ApiError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { allAccounts, deleteAccount, getAccount, insertAccount, setAccountState, updateAccount, type AccountRow } from "../store/accounts.ts";
 import type { Store } from "../store/db.ts";
+import type { GroupCommit } from "../store/groupCommit.ts";
 import { hasCreds } from "../store/waAuth.ts";
 import { AccountSession, type CurrentQr } from "./session.ts";
 
@@ -19,6 +20,8 @@ export interface AccountManagerOptions {
   attach(sock: WASocket, accountId: string): void;
   /** For tests: no terminal QR art in the log. */
   quiet?: boolean;
+  /** End-of-turn commit of what the sockets receive (store/groupCommit.ts). */
+  commit?: GroupCommit;
 }
 
 export interface QrView {
@@ -113,6 +116,8 @@ export class AccountManager {
     if (session?.sock && this.mustGet(id).state === "open") await session.logout();
     else session?.stop();
     this.sessions.delete(id);
+    // Nothing of this account's may be written after it is gone.
+    this.opts.commit?.flushNow();
     deleteAccount(this.opts.store.db, id, purge);
   }
 
@@ -147,6 +152,7 @@ export class AccountManager {
         log: this.opts.log,
         accountId: id,
         waUrl: this.opts.waUrl,
+        commit: this.opts.commit,
         attach: (sock) => this.opts.attach(sock, id),
         printQr: this.opts.quiet ? undefined : (qr) => printQr(this.opts.log, id, qr),
       });

@@ -5,6 +5,7 @@ import { jidDecode, jidNormalizedUser, type GroupMetadata, type WAMessage, type 
 import { triggerOf, type EventType, type Message } from "../domain.ts";
 import type { Logger } from "../log.ts";
 import type { Store } from "../store/db.ts";
+import type { GroupCommit } from "../store/groupCommit.ts";
 import { getAccount } from "../store/accounts.ts";
 import { contactNames, getGroup, phoneForLid, saveContacts, saveGroups, saveLidMappings, type GroupInfo } from "../store/directory.ts";
 import { normalizeMessage, type NormalizeContext } from "./normalize.ts";
@@ -12,6 +13,8 @@ import { normalizeMessage, type NormalizeContext } from "./normalize.ts";
 export interface EventDeps {
   store: Store;
   log: Logger;
+  /** Live messages are stored at the end of the turn, together (store/groupCommit.ts). */
+  commit?: GroupCommit;
   /** Store + fan out (ingest/ingest.ts); `events` as the webhook subscriptions name them. */
   deliver(message: Message, events: EventType[]): void;
   /** Store history, not delivered (ingest/history.ts); called in slices of HISTORY_SLICE. */
@@ -151,7 +154,8 @@ export function attachHandlers(sock: WASocket, accountId: string, deps: EventDep
 
   sock.ev.on("messages.upsert", ({ messages, type }) => {
     // notify = live; append = from other devices or catch-up. Both are real messages.
-    handle(messages);
+    if (deps.commit) deps.commit.defer(`messages.upsert ${accountId}`, () => handle(messages));
+    else handle(messages);
     if (type !== "notify" && type !== "append") log.debug("upsert of another type", { type });
   });
 

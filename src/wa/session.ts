@@ -8,6 +8,7 @@ import type { Logger } from "../log.ts";
 import type { Store } from "../store/db.ts";
 import { setAccountState, updateAccount, type AccountPatch } from "../store/accounts.ts";
 import { wipeAuth } from "../store/waAuth.ts";
+import type { GroupCommit } from "../store/groupCommit.ts";
 import { TtlCache } from "./ttlCache.ts";
 import { sqliteAuthState } from "./authState.ts";
 import { baileysLogger } from "./logger.ts";
@@ -28,6 +29,8 @@ export interface SessionOptions {
   waUrl: string | null;
   /** Binds message, contact and group handlers to a new socket. */
   attach(sock: WASocket, session: AccountSession): void;
+  /** End-of-turn commit for signal key changes (store/groupCommit.ts); immediate writes without. */
+  commit?: GroupCommit;
   /** Prints a QR as terminal art (once per ref). */
   printQr?(qr: string): void;
   random?: () => number;
@@ -129,6 +132,8 @@ export class AccountSession {
 
   /** Credentials gone (logout, 401): cached keys of the old identity must go with them. */
   private forgetCredentials(): void {
+    // Key changes still waiting for the end of the turn must not come back after the wipe.
+    this.opts.commit?.flushNow();
     wipeAuth(this.opts.store.sqlite, this.opts.accountId);
     for (const cache of Object.values(this.caches)) cache.flushAll();
   }
@@ -154,7 +159,7 @@ export class AccountSession {
     if (!this.running) return;
     const { store, accountId } = this.opts;
     const logger = baileysLogger(this.log);
-    const auth = sqliteAuthState(store.sqlite, accountId, logger, this.caches.signalKeys);
+    const auth = sqliteAuthState(store.sqlite, accountId, logger, this.caches.signalKeys, this.opts.commit);
     // requestPairingCode stores a provisional `me` (named "~") before the phone confirms;
     // on a new socket that code is dead, and Baileys would log in as a device WhatsApp
     // never registered (401, "logged out" for an account that was never paired). Paired

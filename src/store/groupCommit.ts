@@ -1,0 +1,120 @@
+// Group commit for what arrives from WhatsApp. Baileys hands over messages dozens at a
+// time within one event-loop turn (a burst of 8,000 came in 85 turns), and one commit per
+// message was most of the daemon's cost. Work deferred here runs at the end of the turn,
+// in order, in ONE transaction (each piece in a savepoint of its own, so a piece that
+// fails takes only itself back); then the `committed` hooks run: they release what may
+// only go out once the work is durable (the WhatsApp frames held by wa/frameGate.ts, so a
+// receipt never leaves before its message is stored).
+//
+// If the commit itself fails (disk full, I/O error), nothing is dropped: the work stays
+// queued, the hooks do not run (receipts stay held, so WhatsApp keeps the messages), and
+// the commit is tried again.
+import type { Database } from "bun:sqlite";
+import type { Logger } from "../log.ts";
+
+const RETRY_MS = 200;
+
+interface Work {
+  run(): void;
+  /** Runs after the commit that made this work durable. */
+  after?(): void;
+  label: string;
+}
+
+export class GroupCommit {
+  private work: Work[] = [];
+  private readonly hooks: (() => void)[] = [];
+  private scheduled = false;
+  private flushing = false;
+  private failing = false;
+  private retry: ReturnType<typeof setTimeout> | null = null;
+  /** Commits made, and pieces of work in them (for tests and benchmarks). */
+  commits = 0;
+  pieces = 0;
+
+  constructor(
+    private readonly sqlite: Database,
+    private readonly log: Logger,
+  ) {}
+
+  /** Queues work for the end of this turn. */
+  defer(label: string, run: () => void, after?: () => void): void {
+    this.work.push({ run, after, label });
+    this.schedule();
+  }
+
+  /** Asks for an end-of-turn flush even without work (frames wait for it). */
+  schedule(): void {
+    if (this.scheduled || this.retry) return;
+    this.scheduled = true;
+    setImmediate(this.flush);
+  }
+
+  /** Called after every successful flush, in registration order. */
+  onCommitted(hook: () => void): void {
+    this.hooks.push(hook);
+  }
+
+  get pending(): number {
+    return this.work.length;
+  }
+
+  /** Runs what is queued now (a socket closing, shutdown). Not from inside a flush. */
+  flushNow(): void {
+    if (this.flushing) return;
+    if (this.retry) clearTimeout(this.retry);
+    this.retry = null;
+    this.flush();
+  }
+
+  private flush = (): void => {
+    this.flushing = true;
+    try {
+      this.flushBatch();
+    } finally {
+      this.flushing = false;
+    }
+  };
+
+  private flushBatch(): void {
+    this.scheduled = false;
+    const batch = this.work;
+    this.work = [];
+    if (batch.length) {
+      const failed = new Map<Work, unknown>();
+      try {
+        this.sqlite
+          .transaction(() => {
+            for (const w of batch) {
+              try {
+                this.sqlite.transaction(w.run)();
+              } catch (error) {
+                failed.set(w, error);
+              }
+            }
+          })
+          .immediate();
+      } catch (error) {
+        // Not committed: everything stays queued, in order, and nothing is released.
+        this.work = batch.concat(this.work);
+        if (!this.failing) this.log.error("could not commit what WhatsApp sent; holding its receipts and retrying", { pieces: batch.length, error });
+        this.failing = true;
+        this.retry = setTimeout(() => {
+          this.retry = null;
+          this.flush();
+        }, RETRY_MS);
+        return;
+      }
+      if (this.failing) this.log.info("commits work again", { pieces: batch.length });
+      this.failing = false;
+      this.commits++;
+      this.pieces += batch.length;
+      for (const w of batch) {
+        const error = failed.get(w);
+        if (error !== undefined) this.log.error("could not store one piece of WhatsApp work; the others are stored", { work: w.label, error });
+        else w.after?.();
+      }
+    }
+    for (const hook of this.hooks) hook();
+  }
+}

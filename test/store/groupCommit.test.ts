@@ -1,0 +1,101 @@
+// The end-of-turn group commit: deferred work lands in one transaction, in order; one
+// failing piece takes only itself back; a commit that fails keeps everything queued and
+// does not run the hooks (the WhatsApp frames they would release stay held) until a retry
+// succeeds.
+import { afterEach, beforeEach, expect, test } from "bun:test";
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { createLogger } from "../../src/log.ts";
+import { GroupCommit } from "../../src/store/groupCommit.ts";
+import { openStore, type Store } from "../../src/store/db.ts";
+import { tempDir } from "../support/app.ts";
+import { waitUntil } from "../support/wait.ts";
+
+let dir: string;
+let store: Store;
+let commit: GroupCommit;
+const logged: { level: string; msg: string }[] = [];
+
+beforeEach(() => {
+  dir = tempDir("wahook-gc-");
+  store = openStore(join(dir, "wahook.db"));
+  store.sqlite.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)");
+  commit = new GroupCommit(store.sqlite, createLogger("debug", (line) => logged.push(JSON.parse(line))));
+});
+
+afterEach(() => {
+  store.close();
+  rmSync(dir, { recursive: true, force: true });
+  logged.length = 0;
+});
+
+const rows = () => store.sqlite.query("SELECT id, v FROM t ORDER BY id").all();
+const insert = (id: number, v: string) => () => void store.sqlite.query("INSERT INTO t (id, v) VALUES (?, ?)").run(id, v);
+const turn = () => new Promise((resolve) => setImmediate(resolve));
+
+test("work deferred in one turn is written at its end, in order, in one commit; `after` runs once it is durable", async () => {
+  const after: number[] = [];
+  for (let i = 1; i <= 50; i++) commit.defer(`row ${i}`, insert(i, `v${i}`), () => after.push(i));
+  // Nothing yet: the turn is not over.
+  expect(rows()).toHaveLength(0);
+  expect(after).toEqual([]);
+  await turn();
+  expect(rows()).toHaveLength(50);
+  expect(after).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+  expect({ commits: commit.commits, pieces: commit.pieces }).toEqual({ commits: 1, pieces: 50 });
+});
+
+test("a piece that throws is rolled back alone and logged; the others are stored", async () => {
+  const after: string[] = [];
+  commit.defer("first", insert(1, "a"), () => after.push("first"));
+  commit.defer(
+    "broken",
+    () => {
+      insert(2, "half written")();
+      throw new Error("normalization bug");
+    },
+    () => after.push("broken"),
+  );
+  commit.defer("third", insert(3, "c"), () => after.push("third"));
+  await turn();
+  expect(rows()).toEqual([
+    { id: 1, v: "a" },
+    { id: 3, v: "c" },
+  ]);
+  expect(after).toEqual(["first", "third"]);
+  expect(logged.filter((l) => l.level === "error").map((l) => l.msg)).toEqual(["could not store one piece of WhatsApp work; the others are stored"]);
+});
+
+test("a commit that fails keeps the work queued and the hooks from running, then succeeds on retry", async () => {
+  let released = 0;
+  commit.onCommitted(() => released++);
+  // Another connection holds the write lock: BEGIN IMMEDIATE fails with SQLITE_BUSY.
+  store.sqlite.exec("PRAGMA busy_timeout = 0");
+  const { Database } = await import("bun:sqlite");
+  const other = new Database(join(dir, "wahook.db"));
+  other.exec("BEGIN IMMEDIATE");
+  commit.defer("row", insert(1, "kept"));
+  await turn();
+  expect(rows()).toHaveLength(0);
+  expect(released).toBe(0);
+  expect(commit.pending).toBe(1);
+  expect(logged.some((l) => l.level === "error" && l.msg.startsWith("could not commit what WhatsApp sent"))).toBe(true);
+  other.exec("COMMIT");
+  other.close();
+  await waitUntil(() => rows().length === 1, 2_000, "the retry committed");
+  expect(rows()).toEqual([{ id: 1, v: "kept" }]);
+  expect(released).toBe(1);
+  expect(commit.pending).toBe(0);
+});
+
+test("flushNow writes at once (a socket closing, shutdown); schedule alone runs the hooks", async () => {
+  let released = 0;
+  commit.onCommitted(() => released++);
+  commit.defer("row", insert(1, "now"));
+  commit.flushNow();
+  expect(rows()).toHaveLength(1);
+  expect(released).toBe(1);
+  commit.schedule();
+  await turn();
+  expect(released).toBeGreaterThanOrEqual(2);
+});
