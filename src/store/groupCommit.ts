@@ -59,25 +59,31 @@ export class GroupCommit {
     return this.work.length;
   }
 
-  /** Runs what is queued now (a socket closing, shutdown). Not from inside a flush. */
-  flushNow(): void {
+  /**
+   * Commits what is queued now (creds that count this turn's keys, a new socket, a wipe,
+   * shutdown). The hooks run only with `release` (a socket closing, shutdown): in mid-turn
+   * a receipt may be held whose message has not even been handed over yet, and it must
+   * wait for the end-of-turn commit. Not from inside a flush.
+   */
+  flushNow(release = false): void {
     if (this.flushing) return;
     if (this.retry) clearTimeout(this.retry);
     this.retry = null;
-    this.flush();
+    this.flush(release);
   }
 
-  private flush = (): void => {
+  private flush = (release: unknown = true): void => {
     this.flushing = true;
     try {
-      this.flushBatch();
+      this.flushBatch(release !== false);
     } finally {
       this.flushing = false;
     }
   };
 
-  private flushBatch(): void {
-    this.scheduled = false;
+  private flushBatch(release: boolean): void {
+    // A flush without the hooks leaves the scheduled one pending for them.
+    if (release) this.scheduled = false;
     const batch = this.work;
     this.work = [];
     if (batch.length) {
@@ -101,7 +107,7 @@ export class GroupCommit {
         this.failing = true;
         this.retry = setTimeout(() => {
           this.retry = null;
-          this.flush();
+          this.flush(true);
         }, RETRY_MS);
         return;
       }
@@ -115,6 +121,6 @@ export class GroupCommit {
         else w.after?.();
       }
     }
-    for (const hook of this.hooks) hook();
+    if (release) for (const hook of this.hooks) hook();
   }
 }

@@ -68,6 +68,10 @@ export function sqliteAuthState(
   };
   return {
     state: { creds, keys: makeCacheableSignalKeyStore(keys, logger as never, keyCache) },
-    saveCreds: () => writeCreds(sqlite, accountId, encode(creds)),
+    saveCreds: () => {
+      // Creds may count keys written this turn (pre-key ids): those go first.
+      commit?.flushNow();
+      writeCreds(sqlite, accountId, encode(creds));
+    },
   };
 }

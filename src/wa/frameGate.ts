@@ -44,7 +44,7 @@ export class FrameGate {
     // now, so they go out before it does.
     const close = socket.close.bind(socket);
     socket.close = (...args: unknown[]) => {
-      this.commit.flushNow();
+      this.commit.flushNow(true);
       close(...args);
     };
   }
