@@ -233,7 +233,7 @@ export async function startDaemon(config: Config, log: Logger, opts: DaemonOptio
         backfills.stop();
         accounts.stopAll();
         // What the sockets received last is stored (and their last frames released).
-        commit.flushNow(true);
+        commit.close();
         wa?.downloader.stop();
         // Attempts still running after the grace period keep their rows in flight; the
         // next start requeues them (at-least-once, same webhook-id).

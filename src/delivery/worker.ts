@@ -18,8 +18,8 @@ import type { Lookup } from "./target.ts";
 
 /** Longer than any attempt can take (15 s), so a live attempt never loses its lease. */
 export const LEASE_MS = 60_000;
-/** A result the database refused is recorded again this soon. */
-const RECORD_RETRY_MS = 200;
+/** When the database refuses a claim or a result, it is tried again this soon. */
+const DB_RETRY_MS = 200;
 
 export interface WorkerDeps {
   store: Store;
@@ -67,6 +67,8 @@ export class DeliveryWorker {
   private scheduled = false;
   private running = false;
   private closed = false;
+  /** The last claim failed (its error is logged once per streak, not every retry). */
+  private claimFailing = false;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private timerAt = 0;
   private idle: (() => void) | null = null;
@@ -124,10 +126,12 @@ export class DeliveryWorker {
       // Nothing was claimed (rolled back); the rows wait for the next pass.
       this.inflight.clear();
       for (const [id, n] of before) this.inflight.set(id, n);
-      this.deps.log.error("could not claim deliveries; trying again", { error });
-      this.wakeIn(RECORD_RETRY_MS);
+      if (!this.claimFailing) this.deps.log.error("could not claim deliveries; trying again", { error });
+      this.claimFailing = true;
+      this.wakeIn(DB_RETRY_MS);
       return;
     }
+    this.claimFailing = false;
     this.startAll(claimed);
   };
 
@@ -293,14 +297,14 @@ export class DeliveryWorker {
           // The answer is known: record it when the database takes writes again, rather
           // than send it twice. A row that still cannot be recorded after the lease's time
           // gives its slot back; the lease runs out and it is sent again (same webhook-id).
-          if (f.tries * RECORD_RETRY_MS < LEASE_MS) again.push(f);
+          if (f.tries * DB_RETRY_MS < LEASE_MS) again.push(f);
           else recorded.push(f);
         }
       }
       release(recorded);
       if (again.length) {
         this.finished.unshift(...again);
-        setTimeout(this.recordFinished, RECORD_RETRY_MS);
+        setTimeout(this.recordFinished, DB_RETRY_MS);
       }
     }
     for (const { endpoint, sent, outcome, now } of recorded) {

@@ -27,6 +27,7 @@ export class GroupCommit {
   private scheduled = false;
   private flushing = false;
   private failing = false;
+  private closed = false;
   private retry: ReturnType<typeof setTimeout> | null = null;
   /** Commits made, and pieces of work in them (for tests and benchmarks). */
   commits = 0;
@@ -39,13 +40,18 @@ export class GroupCommit {
 
   /** Queues work for the end of this turn. */
   defer(label: string, run: () => void, after?: () => void): void {
+    if (this.closed) {
+      // After shutdown: WhatsApp has no receipt for it and sends it again next time.
+      this.log.debug("work after shutdown dropped", { work: label });
+      return;
+    }
     this.work.push({ run, after, label });
     this.schedule();
   }
 
   /** Asks for an end-of-turn flush even without work (frames wait for it). */
   schedule(): void {
-    if (this.scheduled || this.retry) return;
+    if (this.scheduled || this.retry || this.closed) return;
     this.scheduled = true;
     setImmediate(this.flush);
   }
@@ -72,7 +78,17 @@ export class GroupCommit {
     this.flush(release);
   }
 
+  /** Last flush before the store closes; what cannot be committed now is left to WhatsApp. */
+  close(): void {
+    this.flushNow(true);
+    if (this.retry) clearTimeout(this.retry);
+    this.retry = null;
+    this.closed = true;
+    this.work = [];
+  }
+
   private flush = (release: unknown = true): void => {
+    if (this.closed) return;
     this.flushing = true;
     try {
       this.flushBatch(release !== false);

@@ -104,3 +104,16 @@ test("flushNow commits at once; only flushNow(true) (a socket closing, shutdown)
   expect(rows()).toHaveLength(2);
   expect(released).toBe(2);
 });
+
+test("close: a last flush, then nothing more is queued or retried (the store is about to close)", async () => {
+  let released = 0;
+  commit.onCommitted(() => released++);
+  commit.defer("row", insert(1, "last"));
+  commit.close();
+  expect(rows()).toEqual([{ id: 1, v: "last" }]);
+  expect(released).toBe(1);
+  commit.defer("late", insert(2, "too late"));
+  await turn();
+  expect(rows()).toHaveLength(1);
+  expect(commit.pending).toBe(0);
+});
