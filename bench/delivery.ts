@@ -210,6 +210,15 @@ interface Run {
   ingestSeconds: number;
 }
 
+/** Waits for every event at the sink; the run lasts from `started` to the last receipt (sink clock). */
+async function untilAllArrived(sink: SinkClient, d: Daemon, dir: string, started: number, ingestSeconds: number): Promise<Run> {
+  const offset = await sink.offset();
+  const stats = await sink.waitCount(EVENTS, 600_000);
+  await d.stop();
+  rmSync(dir, { recursive: true, force: true });
+  return { seconds: (stats.lastAt - offset - started) / 1000, stats, ingestSeconds };
+}
+
 /**
  * End to end: every event goes through ingestMessage while the worker delivers, stored as
  * live WhatsApp messages are: in the daemon's end-of-turn group commit (store/
@@ -226,12 +235,7 @@ async function interleaved(sink: SinkClient): Promise<Run> {
     d.commit.defer("bench", () => void ingestMessage(d.ingest, m));
     if (i % 32 === 31) await new Promise((resolve) => setImmediate(resolve));
   }
-  const ingestSeconds = (clock() - started) / 1000;
-  const offset = await sink.offset();
-  const stats = await sink.waitCount(EVENTS, 600_000);
-  await d.stop();
-  rmSync(dir, { recursive: true, force: true });
-  return { seconds: (stats.lastAt - offset - started) / 1000, stats, ingestSeconds };
+  return untilAllArrived(sink, d, dir, started, (clock() - started) / 1000);
 }
 
 /**
@@ -253,11 +257,7 @@ async function preFilled(sink: SinkClient): Promise<Run> {
   const started = clock();
   sqlite.query("UPDATE webhooks SET enabled = 1 WHERE id = ?").run(hook.id);
   d.worker.wake();
-  const offset = await sink.offset();
-  const stats = await sink.waitCount(EVENTS, 600_000);
-  await d.stop();
-  rmSync(dir, { recursive: true, force: true });
-  return { seconds: (stats.lastAt - offset - started) / 1000, stats, ingestSeconds };
+  return untilAllArrived(sink, d, dir, started, ingestSeconds);
 }
 
 async function throughput(sink: SinkClient): Promise<void> {

@@ -119,13 +119,10 @@ export class DeliveryWorker {
     this.scheduled = false;
     if (!this.running) return;
     let claimed: { endpoint: EndpointRow; row: OutboxRow }[];
-    const before = new Map(this.inflight);
     try {
-      claimed = this.deps.store.sqlite.transaction(() => this.claimDue(this.now())).immediate();
+      claimed = this.slotsFollow(() => this.deps.store.sqlite.transaction(() => this.claimDue(this.now())).immediate());
     } catch (error) {
       // Nothing was claimed (rolled back); the rows wait for the next pass.
-      this.inflight.clear();
-      for (const [id, n] of before) this.inflight.set(id, n);
       if (!this.claimFailing) this.deps.log.error("could not claim deliveries; trying again", { error });
       this.claimFailing = true;
       this.wakeIn(DB_RETRY_MS);
@@ -269,21 +266,20 @@ export class DeliveryWorker {
     };
     let next: { endpoint: EndpointRow; row: OutboxRow }[] = [];
     let recorded = batch;
-    const before = new Map(this.inflight);
     try {
       // The same commit records the answers and claims the rows that may go next (the
       // chats' next events): one commit per turn instead of two.
-      next = sqlite
-        .transaction(() => {
-          batch.forEach((f) => this.record(f));
-          release(batch);
-          return this.running ? this.claimDue(this.now()) : [];
-        })
-        .immediate();
+      next = this.slotsFollow(() =>
+        sqlite
+          .transaction(() => {
+            batch.forEach((f) => this.record(f));
+            release(batch);
+            return this.running ? this.claimDue(this.now()) : [];
+          })
+          .immediate(),
+      );
     } catch {
       // Rolled back: nothing was released or claimed after all.
-      this.inflight.clear();
-      for (const [id, n] of before) this.inflight.set(id, n);
       // One row that cannot be recorded must not cost the others their results.
       recorded = [];
       const again: Finished[] = [];
@@ -315,6 +311,21 @@ export class DeliveryWorker {
     this.startAll(next);
     if (this.idle && this.inFlight === 0) this.idle();
   };
+
+  /**
+   * Runs a transaction that takes or gives back endpoint slots (`inflight`) as it goes; if
+   * it throws, it was rolled back, and so are the slots.
+   */
+  private slotsFollow<T>(transaction: () => T): T {
+    const before = new Map(this.inflight);
+    try {
+      return transaction();
+    } catch (error) {
+      this.inflight.clear();
+      for (const [id, n] of before) this.inflight.set(id, n);
+      throw error;
+    }
+  }
 
   /** Inside the caller's transaction: the attempt row, the outbox row's new state, the endpoint's state. */
   private record({ endpoint, row, sent, outcome, startedAt, now }: Finished): void {

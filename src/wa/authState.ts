@@ -30,11 +30,15 @@ export function sqliteAuthState(
   const keys: SignalKeyStore = {
     async get(type, ids) {
       const rows = new Map<string, string>();
-      const unwritten: string[] = [];
-      for (const id of ids) {
-        const key = `${type}\u0000${id}`;
-        if (!pending.has(key)) unwritten.push(id);
-        else if (pending.get(key) !== null) rows.set(id, pending.get(key)!);
+      // Most reads come when nothing is waiting for a commit: no key strings to build then.
+      let unwritten = ids;
+      if (pending.size) {
+        unwritten = [];
+        for (const id of ids) {
+          const key = `${type}\u0000${id}`;
+          if (!pending.has(key)) unwritten.push(id);
+          else if (pending.get(key) !== null) rows.set(id, pending.get(key)!);
+        }
       }
       for (const [id, text] of readKeys(sqlite, accountId, type, unwritten)) rows.set(id, text);
       const out: { [id: string]: SignalDataTypeMap[typeof type] } = {};

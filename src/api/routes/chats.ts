@@ -6,18 +6,14 @@ import { getAccount } from "../../store/accounts.ts";
 import { chatMessages, knownChats, listChats } from "../../store/chats.ts";
 import type { AppDeps } from "../app.ts";
 import { Chat, ChatMessagesQuery, ChatParams, StoredMessage } from "../historySchemas.ts";
-import { DEFAULT_LIMIT } from "../pagination.ts";
+import { DEFAULT_LIMIT, pageOf } from "../pagination.ts";
 import { IdParams, PageQuery, errorResponses, page } from "../schemas.ts";
 import { parseRange } from "../time.ts";
 import { chatView, storedMessageView } from "../views.ts";
 
 const tags = ["chats"];
 
-/** Cursors here are positions, not ids: base64url of the last item's sort key. */
-function encode(key: string): string {
-  return Buffer.from(key).toString("base64url");
-}
-
+/** Cursors here are positions, not ids: the last item's sort key (see pageOf). */
 function decode(cursor: string | undefined, form: RegExp): RegExpExecArray | undefined {
   if (cursor === undefined || cursor === "") return undefined;
   const match = form.exec(Buffer.from(cursor, "base64url").toString("utf8"));
@@ -39,10 +35,7 @@ export function chatRoutes({ store }: AppDeps) {
         mustAccount(params.id);
         const limit = query.limit ?? DEFAULT_LIMIT;
         const after = decode(query.cursor, /^chat:(.+)$/)?.[1];
-        const rows = listChats(sqlite, params.id, limit + 1, after);
-        const more = rows.length > limit;
-        const shown = rows.slice(0, limit);
-        return { data: shown.map(chatView), next_cursor: more ? encode(`chat:${shown.at(-1)!.chat_id}`) : null };
+        return pageOf(listChats(sqlite, params.id, limit + 1, after), limit, chatView, (r) => `chat:${r.chat_id}`);
       },
       {
         params: IdParams,
@@ -68,10 +61,7 @@ export function chatRoutes({ store }: AppDeps) {
           order,
           limit: limit + 1,
         });
-        const more = rows.length > limit;
-        const shown = rows.slice(0, limit);
-        const last = shown.at(-1);
-        return { data: shown.map((r) => storedMessageView(r.message)), next_cursor: more && last ? encode(`msg:${last.timestamp}:${last.rowid}`) : null };
+        return pageOf(rows, limit, (r) => storedMessageView(r.message), (r) => `msg:${r.timestamp}:${r.rowid}`);
       },
       {
         params: ChatParams,
