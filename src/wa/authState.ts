@@ -3,7 +3,13 @@
 // batch in one transaction. With a group commit (store/groupCommit.ts) key changes are
 // written at the end of the turn with everything else the turn received, and before any
 // frame of that turn leaves (wa/frameGate.ts): a receipt never goes out ahead of the
-// session state that decrypted its message. Until then reads see them from `pending`.
+// session state that decrypted its message. Until then reads see them from `unwritten`.
+//
+// A busy chat changes its Signal session with every message, dozens of times a turn: only
+// the turn's last value of a key is encoded and written (encoding a session was a tenth of
+// the daemon's time per message in a burst). Keys known to be missing are remembered too:
+// Baileys asks for some (`device-list`) with every message, and misses are not cached by
+// its own key cache.
 import { BufferJSON, initAuthCreds, makeCacheableSignalKeyStore, proto, type AuthenticationCreds, type AuthenticationState, type CacheStore, type SignalDataTypeMap, type SignalKeyStore } from "baileys";
 import type { Database } from "bun:sqlite";
 import { readCreds, readKeys, writeCreds, writeKeys } from "../store/waAuth.ts";
@@ -13,36 +19,70 @@ import type { BaileysLogger } from "./logger.ts";
 const encode = (value: unknown) => JSON.stringify(value, BufferJSON.replacer);
 const decode = <T>(text: string): T => JSON.parse(text, BufferJSON.reviver) as T;
 
-/** `keyCache` is the account's, kept across sockets (see ttlCache.ts). */
+interface KeyChange {
+  type: string;
+  id: string;
+  /** null: deleted. */
+  value: unknown;
+}
+
+/**
+ * `keyCache` (found keys) and `absentKeys` (keys not in the database) are the account's,
+ * kept across sockets (see ttlCache.ts); every write of the account's keys goes through
+ * here, which keeps `absentKeys` true.
+ */
 export function sqliteAuthState(
   sqlite: Database,
   accountId: string,
   logger: BaileysLogger,
   keyCache: CacheStore,
   commit?: GroupCommit,
+  absentKeys?: CacheStore,
 ): { state: AuthenticationState; saveCreds(): void } {
   // A previous socket's key changes are in the database before this one reads any.
   commit?.flushNow();
   const stored = readCreds(sqlite, accountId);
-  /** `${type}\u0000${id}` → encoded value (null: deleted), until its commit. */
-  const pending = new Map<string, string | null>();
+  /** `${type}\u0000${id}` → the latest change not yet committed. */
+  const unwritten = new Map<string, KeyChange>();
+  let scheduled = false;
+  let written: [string, KeyChange][] = [];
+  const writeUnwritten = () => {
+    scheduled = false;
+    written = [...unwritten];
+    writeKeys(
+      sqlite,
+      accountId,
+      written.map(([, c]) => ({ type: c.type, id: c.id, value: c.value ? encode(c.value) : null })),
+    );
+  };
+  const afterCommit = () => {
+    // A newer change of the same key waits for its own commit.
+    for (const [key, change] of written) if (unwritten.get(key) === change) unwritten.delete(key);
+    written = [];
+  };
   const creds: AuthenticationCreds = stored ? decode(stored) : initAuthCreds();
   const keys: SignalKeyStore = {
     async get(type, ids) {
-      const rows = new Map<string, string>();
-      // Most reads come when nothing is waiting for a commit: no key strings to build then.
-      let unwritten = ids;
-      if (pending.size) {
-        unwritten = [];
+      const out: { [id: string]: SignalDataTypeMap[typeof type] } = {};
+      let toRead = ids;
+      if (unwritten.size || absentKeys) {
+        toRead = [];
         for (const id of ids) {
           const key = `${type}\u0000${id}`;
-          if (!pending.has(key)) unwritten.push(id);
-          else if (pending.get(key) !== null) rows.set(id, pending.get(key)!);
+          const change = unwritten.get(key);
+          if (change) {
+            if (change.value) out[id] = change.value as SignalDataTypeMap[typeof type];
+          } else if (!absentKeys?.get(key)) toRead.push(id);
         }
       }
-      for (const [id, text] of readKeys(sqlite, accountId, type, unwritten)) rows.set(id, text);
-      const out: { [id: string]: SignalDataTypeMap[typeof type] } = {};
-      for (const [id, text] of rows) {
+      if (!toRead.length) return out;
+      const rows = readKeys(sqlite, accountId, type, toRead);
+      for (const id of toRead) {
+        const text = rows.get(id);
+        if (text === undefined) {
+          absentKeys?.set(`${type}\u0000${id}`, true);
+          continue;
+        }
         let value = decode<unknown>(text);
         // Stored as plain JSON; Baileys expects the protobuf class for this one type.
         if (type === "app-state-sync-key" && value) value = proto.Message.AppStateSyncKeyData.fromObject(value as object);
@@ -51,23 +91,23 @@ export function sqliteAuthState(
       return out;
     },
     async set(data) {
-      const entries: { type: string; id: string; value: string | null }[] = [];
+      const changes: KeyChange[] = [];
       for (const [type, byId] of Object.entries(data)) {
-        for (const [id, value] of Object.entries(byId ?? {})) entries.push({ type, id, value: value ? encode(value) : null });
+        for (const [id, value] of Object.entries(byId ?? {})) changes.push({ type, id, value: value ?? null });
       }
-      if (!commit) return writeKeys(sqlite, accountId, entries);
-      for (const e of entries) pending.set(`${e.type}\u0000${e.id}`, e.value);
-      commit.defer(
-        `signal keys ${accountId}`,
-        () => writeKeys(sqlite, accountId, entries),
-        () => {
-          for (const e of entries) {
-            const key = `${e.type}\u0000${e.id}`;
-            // A newer change of the same key waits for its own commit.
-            if (pending.get(key) === e.value) pending.delete(key);
-          }
-        },
-      );
+      for (const c of changes) if (c.value) absentKeys?.del(`${c.type}\u0000${c.id}`);
+      if (!commit) {
+        return writeKeys(
+          sqlite,
+          accountId,
+          changes.map((c) => ({ type: c.type, id: c.id, value: c.value ? encode(c.value) : null })),
+        );
+      }
+      for (const c of changes) unwritten.set(`${c.type}\u0000${c.id}`, c);
+      // One piece per commit writes the latest of every key changed before it runs.
+      if (scheduled) return;
+      scheduled = true;
+      commit.defer(`signal keys ${accountId}`, writeUnwritten, afterCommit);
     },
   };
   return {

@@ -58,6 +58,8 @@ export class AccountSession {
   /** Shared by every socket of this account; expiry times as Baileys' own defaults. */
   private readonly caches = {
     signalKeys: new TtlCache(5 * 60_000),
+    /** Signal keys the database does not have (authState.ts). */
+    absentKeys: new TtlCache(5 * 60_000),
     userDevices: new TtlCache(5 * 60_000),
     msgRetry: new TtlCache(60 * 60_000),
     callOffer: new TtlCache(5 * 60_000),
@@ -159,7 +161,7 @@ export class AccountSession {
     if (!this.running) return;
     const { store, accountId } = this.opts;
     const logger = baileysLogger(this.log);
-    const auth = sqliteAuthState(store.sqlite, accountId, logger, this.caches.signalKeys, this.opts.commit);
+    const auth = sqliteAuthState(store.sqlite, accountId, logger, this.caches.signalKeys, this.opts.commit, this.caches.absentKeys);
     // requestPairingCode stores a provisional `me` (named "~") before the phone confirms;
     // on a new socket that code is dead, and Baileys would log in as a device WhatsApp
     // never registered (401, "logged out" for an account that was never paired). Paired
