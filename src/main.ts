@@ -185,7 +185,7 @@ export async function startDaemon(config: Config, log: Logger, opts: DaemonOptio
     startedAt: Date.now(),
     checkTarget: (url) => checkTarget(url, config.allowTargets),
     delivery: {
-      sendTest: (webhookId, ordering) => enqueueTestEvent(ingest, webhookId, ordering, buildTestMessage(null, Date.now())).id,
+      sendTest: (webhookId, ordering) => enqueueTestEvent(ingest, webhookId, ordering, buildTestMessage(null, Date.now())),
       wake: worker.wake,
       metrics: () => renderPrometheus(metrics, allQueueDepths(store.sqlite), Date.now(), checkpointer),
     },

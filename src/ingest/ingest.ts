@@ -5,7 +5,7 @@ import { triggerOf, type EventType, type Message, type Ordering } from "../domai
 import type { Store } from "../store/db.ts";
 import { insertMedia } from "../store/media.ts";
 import { insertMessage } from "../store/messages.ts";
-import { enqueue, type OutboxRow } from "../store/outbox.ts";
+import { enqueue } from "../store/outbox.ts";
 
 export interface IngestDeps {
   store: Store;
@@ -96,9 +96,10 @@ export function ingestMessage(deps: IngestDeps, message: Message, events: EventT
 }
 
 /** `webhook.test` through the same queue, signing and worker as real events. */
-export function enqueueTestEvent(deps: IngestDeps, webhookId: string, ordering: Ordering, message: Message): OutboxRow {
+/** Returns the outbox row's id (the `webhook-id` the receiver will see). */
+export function enqueueTestEvent(deps: IngestDeps, webhookId: string, ordering: Ordering, message: Message): string {
   const { sqlite } = deps.store;
-  const row = sqlite
+  const { id } = sqlite
     .transaction(() =>
       enqueue(sqlite, {
         webhookId,
@@ -113,5 +114,5 @@ export function enqueueTestEvent(deps: IngestDeps, webhookId: string, ordering: 
     )
     .immediate();
   deps.wake();
-  return row;
+  return id;
 }

@@ -46,8 +46,12 @@ export interface EnqueueInput {
   backfillId?: string | null;
 }
 
-/** Call inside the transaction that stored the message: seq and row commit together. */
-export function enqueue(sqlite: Database, input: EnqueueInput, now = Date.now()): OutboxRow {
+/**
+ * Call inside the transaction that stored the message: seq and row commit together. Returns
+ * what the caller cannot know (id, seq), not the row: reading a row back with `RETURNING *`
+ * cost as much as the insert itself, once per event.
+ */
+export function enqueue(sqlite: Database, input: EnqueueInput, now = Date.now()): { id: string; seq: number } {
   const { last_seq: seq } = sqlite
     .query<{ last_seq: number }, [string, string]>(
       `INSERT INTO chat_seq (webhook_id, chat_key, last_seq) VALUES (?, ?, 1)
@@ -61,13 +65,14 @@ export function enqueue(sqlite: Database, input: EnqueueInput, now = Date.now())
     !sqlite
       .query(`SELECT 1 FROM outbox WHERE webhook_id = ? AND chat_key = ? AND status IN ('pending', 'in_flight') LIMIT 1`)
       .get(input.webhookId, input.chatKey);
-  return sqlite
-    .query<OutboxRow, (string | number | null)[]>(
+  const id = newId("msg", now);
+  sqlite
+    .query<never, (string | number | null)[]>(
       `INSERT INTO outbox (id, webhook_id, message_rowid, event, account_id, chat_key, seq, priority, data, status, ready, attempts, available_at, created_at, backfill_id)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, 0, ?, ?, ?) RETURNING *`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, 0, ?, ?, ?)`,
     )
-    .get(
-      newId("msg", now),
+    .run(
+      id,
       input.webhookId,
       input.messageRowid,
       input.event,
@@ -80,7 +85,8 @@ export function enqueue(sqlite: Database, input: EnqueueInput, now = Date.now())
       input.availableAt ?? now,
       now,
       input.backfillId ?? null,
-    )!;
+    );
+  return { id, seq };
 }
 
 /**

@@ -152,10 +152,20 @@ export function attachHandlers(sock: WASocket, accountId: string, deps: EventDep
     }
   };
 
+  /** The upserts of this turn, handled together at its end (one context, one piece). */
+  let thisTurn: WAMessage[] | null = null;
   sock.ev.on("messages.upsert", ({ messages, type }) => {
     // notify = live; append = from other devices or catch-up. Both are real messages.
-    if (deps.commit) deps.commit.defer(`messages.upsert ${accountId}`, () => handle(messages));
-    else handle(messages);
+    if (!deps.commit) handle(messages);
+    else if (thisTurn) thisTurn.push(...messages);
+    else {
+      const batch = (thisTurn = [...messages]);
+      deps.commit.defer(`messages.upsert ${accountId}`, () => {
+        // Run again if its commit failed: the batch, not whatever arrived since.
+        if (thisTurn === batch) thisTurn = null;
+        handle(batch);
+      });
+    }
     if (type !== "notify" && type !== "append") log.debug("upsert of another type", { type });
   });
 

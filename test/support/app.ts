@@ -106,7 +106,7 @@ export function startTestApp(env: Record<string, string> = {}, opts: { deliver?:
     startedAt: Date.now(),
     checkTarget: (url) => checkTarget(url, config.allowTargets),
     delivery: {
-      sendTest: (webhookId, ordering) => enqueueTestEvent(ingest, webhookId, ordering, buildTestMessage(null, Date.now())).id,
+      sendTest: (webhookId, ordering) => enqueueTestEvent(ingest, webhookId, ordering, buildTestMessage(null, Date.now())),
       wake,
       metrics: () => renderPrometheus(metrics, allQueueDepths(store.sqlite), Date.now()),
     },
