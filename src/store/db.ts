@@ -32,6 +32,12 @@ export function openStore(file: string, migrations: Migration[] = embeddedMigrat
   sqlite.exec(`PRAGMA synchronous = ${opts.synchronous === "full" ? "FULL" : "NORMAL"}`);
   // 16 MB of page cache instead of 2: the outbox and message indexes stay in memory.
   sqlite.exec("PRAGMA cache_size = -16000");
+  // Savepoints (one per message in a group commit) and multi-row statements inside a
+  // transaction copy every page they touch into a sub-journal first; with the default
+  // temp_store that is a temporary FILE, one write() per page. In memory, storing a live
+  // message took half the time (119 → 55 µs in isolation). Only pages a statement or
+  // savepoint touches live there, until it ends.
+  sqlite.exec("PRAGMA temp_store = MEMORY");
   const newer = unknownMigrations(sqlite, migrations);
   if (newer.length) {
     sqlite.close();
