@@ -136,16 +136,36 @@ export function finishRow(sqlite: Database, row: OutboxRow, status: "delivered" 
        WHERE id = ?`,
     )
     .run(status, statusCode, error, status === "delivered" ? now : null, row.id);
-  promoteNext(sqlite, row.webhook_id, row.chat_key);
+  promoteNext(sqlite, row.webhook_id, row.chat_key, row.seq);
 }
 
 /**
  * The chat's head (its lowest unfinished seq) becomes claimable, unless it already is or
- * is in flight. Only the head is ever ready under per-chat order, so one index-ordered
- * lookup decides it: scanning the chat's open rows for a busy one cost a table read per
- * row, and a chat with a deep queue made every delivery slower.
+ * is in flight. Only the head is ever ready under per-chat order.
+ *
+ * Almost always the head is the row right after the one that just finished, and one
+ * indexed UPDATE decides it. The general lookup is kept for the rest (a gap left by a
+ * deleted message, a replayed old row): this SQLite (3.54) prepares a statement with
+ * ORDER BY or LIMIT ? again every time its parameters are bound, which cost 5 µs of 11
+ * per delivery here. A chat with nothing open skips it with an existence check.
  */
-export function promoteNext(sqlite: Database, webhookId: string, chatKey: string): void {
+export function promoteNext(sqlite: Database, webhookId: string, chatKey: string, finishedSeq?: number): void {
+  if (finishedSeq !== undefined) {
+    const { changes } = sqlite
+      .query(
+        `UPDATE outbox SET ready = 1
+         WHERE webhook_id = ?1 AND chat_key = ?2 AND seq = ?3 AND status = 'pending' AND ready = 0
+           AND NOT EXISTS (
+             SELECT 1 FROM outbox WHERE webhook_id = ?1 AND chat_key = ?2 AND status IN ('pending', 'in_flight') AND seq < ?3
+           )`,
+      )
+      .run(webhookId, chatKey, finishedSeq + 1);
+    if (changes) return;
+  }
+  const open = sqlite
+    .query(`SELECT 1 FROM outbox WHERE webhook_id = ? AND chat_key = ? AND status IN ('pending', 'in_flight') LIMIT 1`)
+    .get(webhookId, chatKey);
+  if (!open) return;
   sqlite
     .query(
       `UPDATE outbox SET ready = 1 WHERE id = (
