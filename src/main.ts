@@ -117,6 +117,7 @@ export async function startDaemon(config: Config, log: Logger, opts: DaemonOptio
     store,
     wake: worker.wake,
     onIngested: (m) => metrics.message(m.accountId),
+    whenCommitted: (fn) => commit.whenCommitted(fn),
     media: { maxBytes: config.mediaMaxBytes, holdMs: MEDIA_HOLD_MS, onQueued: wakeMedia },
   };
   const history: HistoryDeps = { store, mediaMaxBytes: config.mediaMaxBytes, settleMs: HISTORY_SETTLE_MS, autoRatePerS: DEFAULT_RATE_PER_S };

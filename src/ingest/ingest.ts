@@ -4,7 +4,7 @@
 import { triggerOf, type EventType, type Message, type Ordering } from "../domain.ts";
 import type { Store } from "../store/db.ts";
 import { insertMedia } from "../store/media.ts";
-import { insertMessage } from "../store/messages.ts";
+import { insertMessage, rememberMessage } from "../store/messages.ts";
 import { enqueue } from "../store/outbox.ts";
 
 export interface IngestDeps {
@@ -14,6 +14,11 @@ export interface IngestDeps {
   /** Wakes the delivery worker; called after the commit. */
   wake(): void;
   onIngested?(message: Message, enqueued: number): void;
+  /**
+   * Runs `fn` when the transaction this ingest ran in commits, if the caller can tell
+   * (the group commit of live messages); returns false otherwise.
+   */
+  whenCommitted?(fn: () => void): boolean;
 }
 
 interface WebhookTarget {
@@ -45,8 +50,9 @@ function matches(w: WebhookTarget, event: string, message: Message): boolean {
  */
 export function ingestMessage(deps: IngestDeps, message: Message, events: EventType[] = [triggerOf(message.direction)]): IngestResult {
   const { sqlite } = deps.store;
+  let rowid: number | null = null;
   const result = sqlite.transaction((): IngestResult => {
-    const rowid = insertMessage(sqlite, message);
+    rowid = insertMessage(sqlite, message);
     if (rowid === null) return { stored: false, enqueued: 0 };
     const now = Date.now();
     let availableAt = now;
@@ -90,6 +96,11 @@ export function ingestMessage(deps: IngestDeps, message: Message, events: EventT
     return { stored: true, enqueued };
   }).immediate();
   if (result.stored) deps.onIngested?.(message, result.enqueued);
+  // The worker reads it back once per queued row: from memory, once it is committed.
+  if (rowid !== null && result.enqueued > 0) {
+    const stored = rowid;
+    deps.whenCommitted?.(() => rememberMessage(sqlite, stored, message, result.enqueued));
+  }
   if (result.stored && message.media) deps.media?.onQueued();
   if (result.enqueued > 0) deps.wake();
   return result;

@@ -7,7 +7,14 @@ import { accounts } from "./schema.ts";
 
 export type AccountRow = typeof accounts.$inferSelect;
 
+/**
+ * Bumped by every write of an account here (the only place that writes them): a cached
+ * accountContact is good while it has not moved.
+ */
+let accountWrites = 0;
+
 export function insertAccount(db: Db, values: { name: string; email: string | null }, now = Date.now()): AccountRow {
+  accountWrites++;
   return db
     .insert(accounts)
     .values({ id: newId("acc", now), name: values.name, email: values.email, state: "stopped", stateSince: now, createdAt: now, updatedAt: now })
@@ -44,6 +51,7 @@ export function allAccounts(db: Db): AccountRow[] {
 export type AccountPatch = Partial<Omit<AccountRow, "id" | "createdAt">>;
 
 export function updateAccount(db: Db, id: string, patch: AccountPatch, now = Date.now()): AccountRow | null {
+  accountWrites++;
   return db.update(accounts).set({ ...patch, updatedAt: now }).where(eq(accounts.id, id)).returning().get() ?? null;
 }
 
@@ -61,6 +69,7 @@ export function setAccountState(db: Db, id: string, state: AccountState, extra: 
  * keys cascade); its stored messages and their deliveries only when `purge` is set.
  */
 export function deleteAccount(db: Db, id: string, purge: boolean): boolean {
+  accountWrites++;
   const sqlite = db.$client;
   return sqlite
     .transaction(() => {
@@ -70,7 +79,20 @@ export function deleteAccount(db: Db, id: string, purge: boolean): boolean {
     .immediate();
 }
 
-/** The account's own phone and e-mail (payload `user_phone`, `user_email`), read once per delivery. */
-export function accountContact(sqlite: Db["$client"], id: string): { phone: string | null; email: string | null } {
-  return sqlite.query<{ phone: string | null; email: string | null }, [string]>("SELECT phone, email FROM accounts WHERE id = ?").get(id) ?? { phone: null, email: null };
+type Contact = { phone: string | null; email: string | null };
+const contacts = new WeakMap<Db["$client"], { writes: number; byId: Map<string, Contact> }>();
+
+/**
+ * The account's own phone and e-mail (payload `user_phone`, `user_email`), asked for by
+ * every delivery: kept in memory until an account is written.
+ */
+export function accountContact(sqlite: Db["$client"], id: string): Contact {
+  let cache = contacts.get(sqlite);
+  if (!cache || cache.writes !== accountWrites) contacts.set(sqlite, (cache = { writes: accountWrites, byId: new Map() }));
+  let contact = cache.byId.get(id);
+  if (!contact) {
+    contact = sqlite.query<Contact, [string]>("SELECT phone, email FROM accounts WHERE id = ?").get(id) ?? { phone: null, email: null };
+    cache.byId.set(id, contact);
+  }
+  return contact;
 }

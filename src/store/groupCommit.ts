@@ -29,6 +29,8 @@ export class GroupCommit {
   private failing = false;
   private closed = false;
   private retry: ReturnType<typeof setTimeout> | null = null;
+  /** What the running piece asked to run after the commit (whenCommitted); null outside a piece. */
+  private pieceHooks: (() => void)[] | null = null;
   /** Commits made, and pieces of work in them (for tests and benchmarks). */
   commits = 0;
   pieces = 0;
@@ -54,6 +56,17 @@ export class GroupCommit {
     if (this.scheduled || this.retry || this.closed) return;
     this.scheduled = true;
     setImmediate(this.flush);
+  }
+
+  /**
+   * From inside a piece: runs `fn` once the commit holding it succeeds; dropped if the
+   * piece is rolled back (it runs again then, and asks again). Elsewhere it does nothing
+   * and returns false: only the caller's own transaction knows when it commits.
+   */
+  whenCommitted(fn: () => void): boolean {
+    if (!this.pieceHooks) return false;
+    this.pieceHooks.push(fn);
+    return true;
   }
 
   /** Called after every successful flush, in registration order. */
@@ -104,14 +117,19 @@ export class GroupCommit {
     this.work = [];
     if (batch.length) {
       const failed = new Map<Work, unknown>();
+      const committed: (() => void)[] = [];
       try {
         this.sqlite
           .transaction(() => {
             for (const w of batch) {
+              this.pieceHooks = [];
               try {
                 this.sqlite.transaction(w.run)();
+                committed.push(...this.pieceHooks);
               } catch (error) {
                 failed.set(w, error);
+              } finally {
+                this.pieceHooks = null;
               }
             }
           })
@@ -131,6 +149,7 @@ export class GroupCommit {
       this.failing = false;
       this.commits++;
       this.pieces += batch.length;
+      for (const fn of committed) fn();
       for (const w of batch) {
         const error = failed.get(w);
         if (error !== undefined) this.log.error("could not store one piece of WhatsApp work; the others are stored", { work: w.label, error });

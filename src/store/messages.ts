@@ -1,5 +1,10 @@
 // Stored WhatsApp messages. Insertion is idempotent on (account, chat, message id): the
 // same message seen twice (reconnect catch-up, history overlap) is stored once.
+//
+// A live message is read back by the delivery worker moments after it was stored, once
+// per webhook. Ingest hands it over in memory instead (rememberMessage, only after its
+// commit, so a rowid in here is always a committed row; AUTOINCREMENT never reuses one).
+// In a burst, reading and parsing it back was a tenth of a delivery's cost.
 import type { Database } from "bun:sqlite";
 import type { Message } from "../domain.ts";
 
@@ -7,6 +12,10 @@ export interface StoredMessage {
   rowid: number;
   message: Message;
 }
+
+/** Enough for a burst's backlog; older entries are read from the table as before. */
+const RECENT_MAX = 5_000;
+const recent = new WeakMap<Database, Map<number, { message: Message; uses: number }>>();
 
 /** Returns the new row id, or null when the message was already stored. */
 export function insertMessage(sqlite: Database, m: Message, now = Date.now()): number | null {
@@ -21,7 +30,26 @@ export function insertMessage(sqlite: Database, m: Message, now = Date.now()): n
   return row?.rowid ?? null;
 }
 
+/**
+ * Keeps a committed message for its next `uses` reads (one per outbox row queued for it).
+ * Call only once the row is committed.
+ */
+export function rememberMessage(sqlite: Database, rowid: number, message: Message, uses: number): void {
+  if (uses <= 0) return;
+  let map = recent.get(sqlite);
+  if (!map) recent.set(sqlite, (map = new Map()));
+  map.set(rowid, { message, uses });
+  // Oldest first (insertion order): a backlog longer than this is read from the table.
+  if (map.size > RECENT_MAX) map.delete(map.keys().next().value!);
+}
+
+/** The stored message; the object may be shared, so callers copy before changing it. */
 export function getMessage(sqlite: Database, rowid: number): Message | null {
+  const hit = recent.get(sqlite)?.get(rowid);
+  if (hit) {
+    if (--hit.uses <= 0) recent.get(sqlite)!.delete(rowid);
+    return hit.message;
+  }
   const row = sqlite.query<{ data: string }, [number]>("SELECT data FROM messages WHERE rowid = ?").get(rowid);
   return row ? (JSON.parse(row.data) as Message) : null;
 }

@@ -117,3 +117,36 @@ test("close: a last flush, then nothing more is queued or retried (the store is 
   expect(rows()).toHaveLength(1);
   expect(commit.pending).toBe(0);
 });
+
+test("whenCommitted: runs after the commit of the piece that asked; dropped with a piece rolled back, run again with a failed commit's retry", async () => {
+  const ran: string[] = [];
+  expect(commit.whenCommitted(() => ran.push("outside"))).toBe(false);
+  commit.defer("kept", () => {
+    insert(1, "a")();
+    expect(commit.whenCommitted(() => ran.push("kept"))).toBe(true);
+    // Not yet: the commit has not happened.
+    expect(ran).toEqual([]);
+  });
+  commit.defer("broken", () => {
+    commit.whenCommitted(() => ran.push("broken"));
+    throw new Error("rolled back");
+  });
+  await turn();
+  expect(ran).toEqual(["kept"]);
+
+  // A commit that fails runs nothing; its retry runs the piece, and the hook, once.
+  store.sqlite.exec("PRAGMA busy_timeout = 0");
+  const { Database } = await import("bun:sqlite");
+  const other = new Database(join(dir, "wahook.db"));
+  other.exec("BEGIN IMMEDIATE");
+  commit.defer("retried", () => {
+    insert(2, "b")();
+    commit.whenCommitted(() => ran.push("retried"));
+  });
+  await turn();
+  expect(ran).toEqual(["kept"]);
+  other.exec("COMMIT");
+  other.close();
+  await waitUntil(() => rows().length === 2, 2_000, "the retry committed");
+  expect(ran).toEqual(["kept", "retried"]);
+});
