@@ -7,7 +7,7 @@ import type { DeliveredEventType, Message, PayloadFormat } from "../domain.ts";
 import type { Logger } from "../log.ts";
 import type { Store } from "../store/db.ts";
 import { getMessage } from "../store/messages.ts";
-import { claim, finishRow, recordAttempt, releaseAllLeases, requeueRow, type OutboxRow } from "../store/outbox.ts";
+import { claim, finishRow, recordAttempt, releaseAllLeases, requeueRow, type ClaimedRow } from "../store/outbox.ts";
 import type { DeliveryMetrics } from "./metrics.ts";
 import { buildPayload } from "./payload.ts";
 import { AUTO_DISABLE_AFTER_MS, decide, type Outcome } from "./policy.ts";
@@ -52,7 +52,7 @@ interface EndpointRow {
 /** An attempt whose answer is in, waiting for the commit that records it. */
 interface Finished {
   endpoint: EndpointRow;
-  row: OutboxRow;
+  row: ClaimedRow;
   sent: SendOutcome;
   outcome: Outcome;
   startedAt: number;
@@ -118,7 +118,7 @@ export class DeliveryWorker {
   private pump = (): void => {
     this.scheduled = false;
     if (!this.running) return;
-    let claimed: { endpoint: EndpointRow; row: OutboxRow }[];
+    let claimed: { endpoint: EndpointRow; row: ClaimedRow }[];
     try {
       claimed = this.slotsFollow(() => this.deps.store.sqlite.transaction(() => this.claimDue(this.now())).immediate());
     } catch (error) {
@@ -136,7 +136,7 @@ export class DeliveryWorker {
    * Claims what each endpoint has room for (concurrency, rate limit), inside the caller's
    * transaction; the rows are started only after it commits.
    */
-  private claimDue(now: number): { endpoint: EndpointRow; row: OutboxRow }[] {
+  private claimDue(now: number): { endpoint: EndpointRow; row: ClaimedRow }[] {
     const { sqlite } = this.deps.store;
     const endpoints = sqlite
       .query<EndpointRow, [number]>(
@@ -144,7 +144,7 @@ export class DeliveryWorker {
          FROM webhooks WHERE enabled = 1 AND (paused_until IS NULL OR paused_until <= ?)`,
       )
       .all(now);
-    const claimed: { endpoint: EndpointRow; row: OutboxRow }[] = [];
+    const claimed: { endpoint: EndpointRow; row: ClaimedRow }[] = [];
     let nextWake = Infinity;
     for (const endpoint of endpoints) {
       let room = endpoint.max_concurrency - (this.inflight.get(endpoint.id) ?? 0);
@@ -170,7 +170,7 @@ export class DeliveryWorker {
     return claimed;
   }
 
-  private startAll(claimed: { endpoint: EndpointRow; row: OutboxRow }[]): void {
+  private startAll(claimed: { endpoint: EndpointRow; row: ClaimedRow }[]): void {
     for (const { endpoint, row } of claimed) void this.deliver(endpoint, row);
   }
 
@@ -201,7 +201,7 @@ export class DeliveryWorker {
     return bucket;
   }
 
-  private bodyOf(endpoint: EndpointRow, row: OutboxRow): string {
+  private bodyOf(endpoint: EndpointRow, row: ClaimedRow): string {
     const event = row.event as DeliveredEventType;
     let message: Message | null = null;
     if (row.message_rowid !== null) message = getMessage(this.deps.store.sqlite, row.message_rowid);
@@ -224,7 +224,7 @@ export class DeliveryWorker {
     return JSON.stringify(payload);
   }
 
-  private async deliver(endpoint: EndpointRow, row: OutboxRow): Promise<void> {
+  private async deliver(endpoint: EndpointRow, row: ClaimedRow): Promise<void> {
     const startedAt = this.now();
     let sent: SendOutcome;
     try {
@@ -264,7 +264,7 @@ export class DeliveryWorker {
         else this.inflight.delete(endpoint.id);
       }
     };
-    let next: { endpoint: EndpointRow; row: OutboxRow }[] = [];
+    let next: { endpoint: EndpointRow; row: ClaimedRow }[] = [];
     let recorded = batch;
     try {
       // The same commit records the answers and claims the rows that may go next (the
