@@ -29,6 +29,7 @@ export class GroupCommit {
   private failing = false;
   private closed = false;
   private retry: ReturnType<typeof setTimeout> | null = null;
+  private lastFlushAt = 0;
   /** What the running piece asked to run after the commit (whenCommitted); null outside a piece. */
   private pieceHooks: (() => void)[] | null = null;
   /** Commits made, and pieces of work in them (for tests and benchmarks). */
@@ -55,7 +56,7 @@ export class GroupCommit {
   schedule(): void {
     if (this.scheduled || this.retry || this.closed) return;
     this.scheduled = true;
-    setImmediate(this.flush);
+    setImmediate(this.flushScheduled);
   }
 
   /**
@@ -67,6 +68,20 @@ export class GroupCommit {
     if (!this.pieceHooks) return false;
     this.pieceHooks.push(fn);
     return true;
+  }
+
+  /**
+   * A flush in the middle of a long turn, at a point the caller knows to be as safe as a
+   * turn's end (see wa/frameGate.ts), when anything waits and the last flush is at least
+   * `minIntervalMs` old. A stream of frames from WhatsApp keeps Bun's event loop from ever
+   * reaching the end of the turn (setImmediate, timers and fetch answers wait until the
+   * socket has nothing more to read): without this, a burst was stored, and its receipts
+   * sent, only once it was over.
+   */
+  flushIfDue(minIntervalMs: number): void {
+    if (this.flushing || this.retry || this.closed || !this.scheduled) return;
+    if (performance.now() - this.lastFlushAt < minIntervalMs) return;
+    this.flush(true);
   }
 
   /** Called after every successful flush, in registration order. */
@@ -100,8 +115,14 @@ export class GroupCommit {
     this.work = [];
   }
 
+  /** The end of the turn; nothing to do if a flush since (flushIfDue, flushNow(true)) took it all. */
+  private flushScheduled = (): void => {
+    if (this.scheduled) this.flush(true);
+  };
+
   private flush = (release: unknown = true): void => {
     if (this.closed) return;
+    this.lastFlushAt = performance.now();
     this.flushing = true;
     try {
       this.flushBatch(release !== false);

@@ -17,7 +17,16 @@ type Callback = (error?: Error) => void;
 interface WsLike {
   send(data: unknown, options?: unknown, cb?: Callback): void;
   close(...args: unknown[]): void;
+  prependListener?(event: "message", listener: () => void): void;
 }
+
+/**
+ * While WhatsApp streams frames, the turn never ends (Bun reads the socket dry before it
+ * runs anything else), so the commit also runs when the next frame arrives, at most this
+ * often. Before a frame is handed to Baileys, what the earlier frames started has run as
+ * far as it can without waiting for I/O: the same state as at a turn's end.
+ */
+const STREAM_COMMIT_MS = 50;
 
 export class FrameGate {
   private held: { send: WsLike["send"]; data: unknown; options: unknown }[] = [];
@@ -40,6 +49,7 @@ export class FrameGate {
       this.commit.schedule();
       if (cb) queueMicrotask(() => cb());
     };
+    socket.prependListener?.("message", () => this.commit.flushIfDue(STREAM_COMMIT_MS));
     // A socket closes right after its last words (a logout's "remove this device"): commit
     // now, so they go out before it does.
     const close = socket.close.bind(socket);

@@ -150,3 +150,25 @@ test("whenCommitted: runs after the commit of the piece that asked; dropped with
   await waitUntil(() => rows().length === 2, 2_000, "the retry committed");
   expect(ran).toEqual(["kept", "retried"]);
 });
+
+test("flushIfDue: mid-turn, commits and releases what waits once the last flush is old enough; nothing when nothing waits", async () => {
+  let released = 0;
+  commit.onCommitted(() => released++);
+  commit.flushIfDue(0);
+  expect(released).toBe(0);
+  commit.flushNow(true);
+  released = 0;
+  commit.defer("row", insert(1, "a"));
+  // The last flush (just above) is recent: not yet.
+  commit.flushIfDue(60_000);
+  expect(rows()).toHaveLength(0);
+  commit.flushIfDue(0);
+  expect(rows()).toEqual([{ id: 1, v: "a" }]);
+  expect(released).toBe(1);
+  // Frames held alone (schedule without work) are released too.
+  commit.schedule();
+  commit.flushIfDue(0);
+  expect(released).toBe(2);
+  await turn();
+  expect(released).toBe(2);
+});
