@@ -8,13 +8,16 @@
 // A busy chat changes its Signal session with every message, dozens of times a turn: only
 // the turn's last value of a key is encoded and written (encoding a session was a tenth of
 // the daemon's time per message in a burst). Keys known to be missing are remembered too:
-// Baileys asks for some (`device-list`) with every message, and misses are not cached by
-// its own key cache.
-import { BufferJSON, initAuthCreds, makeCacheableSignalKeyStore, proto, type AuthenticationCreds, type AuthenticationState, type CacheStore, type SignalDataTypeMap, type SignalKeyStore } from "baileys";
+// Baileys asks for some (`device-list`) with every message.
+//
+// Decoded keys are kept in the account's `keyCache` here, rather than through Baileys'
+// makeCacheableSignalKeyStore: that wraps every read and write in a mutex (promises and a
+// queue per call) that a store answering synchronously does not need.
+import { BufferJSON, initAuthCreds, proto, type AuthenticationCreds, type AuthenticationState, type SignalDataTypeMap, type SignalKeyStore } from "baileys";
 import type { Database } from "bun:sqlite";
 import { readCreds, readKeys, writeCreds, writeKeys } from "../store/waAuth.ts";
 import type { GroupCommit } from "../store/groupCommit.ts";
-import type { BaileysLogger } from "./logger.ts";
+import type { TtlCache } from "./ttlCache.ts";
 
 const encode = (value: unknown) => JSON.stringify(value, BufferJSON.replacer);
 const decode = <T>(text: string): T => JSON.parse(text, BufferJSON.reviver) as T;
@@ -34,10 +37,9 @@ interface KeyChange {
 export function sqliteAuthState(
   sqlite: Database,
   accountId: string,
-  logger: BaileysLogger,
-  keyCache: CacheStore,
+  keyCache: TtlCache,
   commit?: GroupCommit,
-  absentKeys?: CacheStore,
+  absentKeys?: TtlCache,
 ): { state: AuthenticationState; saveCreds(): void } {
   // A previous socket's key changes are in the database before this one reads any.
   commit?.flushNow();
@@ -64,16 +66,19 @@ export function sqliteAuthState(
   const keys: SignalKeyStore = {
     async get(type, ids) {
       const out: { [id: string]: SignalDataTypeMap[typeof type] } = {};
-      let toRead = ids;
-      if (unwritten.size || absentKeys) {
-        toRead = [];
-        for (const id of ids) {
-          const key = `${type}\u0000${id}`;
-          const change = unwritten.get(key);
-          if (change) {
-            if (change.value) out[id] = change.value as SignalDataTypeMap[typeof type];
-          } else if (!absentKeys?.get(key)) toRead.push(id);
+      const toRead: string[] = [];
+      for (const id of ids) {
+        // null: deleted (a used pre-key).
+        const cached = keyCache.get<SignalDataTypeMap[typeof type] | null>(`${type}.${id}`);
+        if (cached !== undefined) {
+          if (cached) out[id] = cached;
+          continue;
         }
+        const key = `${type}\u0000${id}`;
+        const change = unwritten.get(key);
+        if (change) {
+          if (change.value) out[id] = change.value as SignalDataTypeMap[typeof type];
+        } else if (!absentKeys?.get(key)) toRead.push(id);
       }
       if (!toRead.length) return out;
       const rows = readKeys(sqlite, accountId, type, toRead);
@@ -87,6 +92,7 @@ export function sqliteAuthState(
         // Stored as plain JSON; Baileys expects the protobuf class for this one type.
         if (type === "app-state-sync-key" && value) value = proto.Message.AppStateSyncKeyData.fromObject(value as object);
         out[id] = value as SignalDataTypeMap[typeof type];
+        keyCache.set(`${type}.${id}`, value);
       }
       return out;
     },
@@ -95,7 +101,10 @@ export function sqliteAuthState(
       for (const [type, byId] of Object.entries(data)) {
         for (const [id, value] of Object.entries(byId ?? {})) changes.push({ type, id, value: value ?? null });
       }
-      for (const c of changes) if (c.value) absentKeys?.del(`${c.type}\u0000${c.id}`);
+      for (const c of changes) {
+        keyCache.set(`${c.type}.${c.id}`, c.value);
+        if (c.value) absentKeys?.del(`${c.type}\u0000${c.id}`);
+      }
       if (!commit) {
         return writeKeys(
           sqlite,
@@ -111,7 +120,7 @@ export function sqliteAuthState(
     },
   };
   return {
-    state: { creds, keys: makeCacheableSignalKeyStore(keys, logger as never, keyCache) },
+    state: { creds, keys },
     saveCreds: () => {
       // Creds may count keys written this turn (pre-key ids): those go first.
       commit?.flushNow();

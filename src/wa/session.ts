@@ -161,7 +161,7 @@ export class AccountSession {
     if (!this.running) return;
     const { store, accountId } = this.opts;
     const logger = baileysLogger(this.log);
-    const auth = sqliteAuthState(store.sqlite, accountId, logger, this.caches.signalKeys, this.opts.commit, this.caches.absentKeys);
+    const auth = sqliteAuthState(store.sqlite, accountId, this.caches.signalKeys, this.opts.commit, this.caches.absentKeys);
     // requestPairingCode stores a provisional `me` (named "~") before the phone confirms;
     // on a new socket that code is dead, and Baileys would log in as a device WhatsApp
     // never registered (401, "logged out" for an account that was never paired). Paired

@@ -12,7 +12,6 @@ import { GroupCommit } from "../../src/store/groupCommit.ts";
 import { readKeys } from "../../src/store/waAuth.ts";
 import { sqliteAuthState } from "../../src/wa/authState.ts";
 import { TtlCache } from "../../src/wa/ttlCache.ts";
-import { baileysLogger } from "../../src/wa/logger.ts";
 import { tempDir } from "../support/app.ts";
 
 let dir: string;
@@ -54,7 +53,7 @@ function countKeyReads(sqlite: Database): { n: number } {
 
 function authState(opts: { absent?: TtlCache; commit?: GroupCommit | null } = {}) {
   // A fresh key cache each time: what is asked for reaches our store, not Baileys' cache.
-  return sqliteAuthState(store.sqlite, account, baileysLogger(log), new TtlCache(60_000), opts.commit === null ? undefined : (opts.commit ?? commit), opts.absent);
+  return sqliteAuthState(store.sqlite, account, new TtlCache(60_000), opts.commit === null ? undefined : (opts.commit ?? commit), opts.absent);
 }
 
 const stored = (type: string, ids: string[]) => Object.fromEntries(readKeys(store.sqlite, account, type, ids));
