@@ -26,7 +26,7 @@ interface WsLike {
  * often. Before a frame is handed to Baileys, what the earlier frames started has run as
  * far as it can without waiting for I/O: the same state as at a turn's end.
  */
-const STREAM_COMMIT_MS = 50;
+const STREAM_COMMIT_MS = 200;
 
 export class FrameGate {
   private held: { send: WsLike["send"]; data: unknown; options: unknown }[] = [];
