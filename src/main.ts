@@ -28,6 +28,9 @@ import { ingestHistory, type HistoryDeps } from "./ingest/history.ts";
 import { recordOlderAnswer } from "./store/backfills.ts";
 import { VERSION } from "./version.ts";
 
+/** The API's head start over loading Baileys at start-up (see startDaemon). */
+const WA_LOAD_DELAY_MS = 25;
+
 /** How long in-flight requests may take to finish after SIGTERM before they are cut. */
 const SHUTDOWN_GRACE_MS = 10_000;
 
@@ -141,7 +144,12 @@ export async function startDaemon(config: Config, log: Logger, opts: DaemonOptio
     disableLongFailing: (now) => disableLongFailing(store.sqlite, now),
   });
 
-  const waReady = import("./wa/stage.ts").then((m) => {
+  // Baileys is loaded once the server listens and has had a moment to answer: evaluating
+  // it blocks the event loop for about 100 ms (as long as everything before it), and the
+  // API needs none of it. Account routes called meanwhile wait for it (below).
+  let listening!: () => void;
+  const listened = new Promise<void>((resolve) => (listening = resolve));
+  const waReady = listened.then(() => import("./wa/stage.ts")).then((m) => {
     wa = m.startWaStage({
       store,
       log,
@@ -208,6 +216,7 @@ export async function startDaemon(config: Config, log: Logger, opts: DaemonOptio
     maxRequestBodySize: 16 * 1024 * 1024,
     fetch: (request) => app.handle(request),
   });
+  setTimeout(listening, WA_LOAD_DELAY_MS);
   worker.start();
   backfills.start();
   checkpointer.start();
@@ -249,9 +258,15 @@ export async function startDaemon(config: Config, log: Logger, opts: DaemonOptio
 
 export async function serve(config: Config): Promise<void> {
   const log = createLogger(config.logLevel);
-  const daemon = await startDaemon(config, log);
+  let daemon: Awaited<ReturnType<typeof startDaemon>> | null = null;
+  /** A signal that came while starting (the API already answers then): acted on once started. */
+  let early: string | null = null;
   let stopping = false;
   const shutdown = async (signal: string) => {
+    if (!daemon) {
+      early ??= signal;
+      return;
+    }
     if (stopping) return;
     stopping = true;
     log.info("shutting down", { signal });
@@ -259,8 +274,11 @@ export async function serve(config: Config): Promise<void> {
     log.info("stopped");
     process.exit(0);
   };
+  // Before start-up ends: without a handler, a SIGTERM then would kill the process outright.
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
   process.on("SIGINT", () => void shutdown("SIGINT"));
+  daemon = await startDaemon(config, log);
+  if (early) await shutdown(early);
 }
 
 async function main(argv: string[]): Promise<void> {

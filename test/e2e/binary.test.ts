@@ -39,6 +39,17 @@ test("start in an empty folder, create a webhook, SIGTERM, start again: state ke
   expect(await second.proc.exited).toBe(0);
 });
 
+test("SIGTERM the moment the API answers (WhatsApp still loading): a clean stop, exit 0", async () => {
+  const { dir, exe } = await binaryInEmptyDir();
+  dirs.push(dir);
+  const started = await startBinary(exe, dir, { WAHOOK_DATA_DIR: join(dir, "data"), WAHOOK_API_KEY: KEY, WAHOOK_LOG_LEVEL: "info" });
+  started.proc.kill("SIGTERM");
+  expect(await started.proc.exited).toBe(0);
+  const log = (await new Response(started.proc.stdout).text()) + (await started.stderr());
+  expect(log).toContain('"msg":"wahook started"');
+  expect(log).toContain('"msg":"stopped"');
+});
+
 test("without WAHOOK_API_KEY the first start prints a generated key once; it works; the second start prints none", async () => {
   const { dir, exe } = await binaryInEmptyDir();
   dirs.push(dir);
