@@ -24,7 +24,17 @@ export interface StoreOptions {
   synchronous?: "normal" | "full";
 }
 
+/**
+ * Statements `Database.query` keeps compiled (least recently used go first). Bun's default
+ * is 20; past that, a call compiles its statement again (2.5 µs instead of 0.05 for the
+ * smallest, measured), and live traffic alone cycles through about 30 (ingest, Signal
+ * keys, directory, worker, jobs). Every SQL string here is fixed text or one of a few
+ * variants: a few hundred at most.
+ */
+const QUERY_CACHE_SIZE = 500;
+
 export function openStore(file: string, migrations: Migration[] = embeddedMigrations(), opts: StoreOptions = {}): Store {
+  Database.MAX_QUERY_CACHE_SIZE = Math.max(Database.MAX_QUERY_CACHE_SIZE, QUERY_CACHE_SIZE);
   const sqlite = new Database(file, { create: true, strict: true });
   sqlite.exec("PRAGMA journal_mode = WAL");
   sqlite.exec("PRAGMA busy_timeout = 5000");
