@@ -6,6 +6,7 @@
 // stream stands next to the same count over the same time with no stream.
 // Not part of `bun run bench` (it measures Bun, not wahook). Usage: bun bench/starvation.ts [--frames 5000]
 import { parseArgs } from "node:util";
+// @ts-expect-error -- `ws` ships no types; it is the client Baileys uses, so the probe uses it too.
 import WebSocket from "ws";
 import { emit } from "./lib.ts";
 
