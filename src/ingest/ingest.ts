@@ -6,6 +6,7 @@ import type { Store } from "../store/db.ts";
 import { insertMedia } from "../store/media.ts";
 import { insertMessage, rememberMessage } from "../store/messages.ts";
 import { enqueue } from "../store/outbox.ts";
+import { allWebhookTargets, type AccountTarget } from "../store/webhooks.ts";
 
 export interface IngestDeps {
   store: Store;
@@ -21,13 +22,6 @@ export interface IngestDeps {
   whenCommitted?(fn: () => void): boolean;
 }
 
-interface WebhookTarget {
-  id: string;
-  events: string;
-  account_ids: string | null;
-  ordering: Ordering;
-}
-
 export interface IngestResult {
   stored: boolean;
   enqueued: number;
@@ -37,11 +31,10 @@ export interface IngestResult {
 export const PRIORITY_LIVE = 0;
 export const PRIORITY_HISTORY = 1;
 
-function matches(w: WebhookTarget, event: string, message: Message): boolean {
+function matches(w: AccountTarget, event: string, message: Message): boolean {
   // History is never sent at once: backfills (automatic ones for `include_history`) pace it.
   if (message.history) return false;
-  if (!(JSON.parse(w.events) as string[]).includes(event)) return false;
-  return w.account_ids === null || (JSON.parse(w.account_ids) as string[]).includes(message.accountId);
+  return w.events.includes(event) && (w.accountIds === null || w.accountIds.includes(message.accountId));
 }
 
 /**
@@ -74,7 +67,7 @@ export function ingestMessage(deps: IngestDeps, message: Message, events: EventT
       // download delays only its own chat, and never forever.
       if (!tooLarge) availableAt = now + deps.media.holdMs;
     }
-    const webhooks = sqlite.query<WebhookTarget, []>("SELECT id, events, account_ids, ordering FROM webhooks ORDER BY id").all();
+    const webhooks = allWebhookTargets(sqlite);
     let enqueued = 0;
     for (const event of events) {
       for (const w of webhooks) {
@@ -106,8 +99,10 @@ export function ingestMessage(deps: IngestDeps, message: Message, events: EventT
   return result;
 }
 
-/** `webhook.test` through the same queue, signing and worker as real events. */
-/** Returns the outbox row's id (the `webhook-id` the receiver will see). */
+/**
+ * `webhook.test` through the same queue, signing and worker as real events. Returns the
+ * outbox row's id (the `webhook-id` the receiver will see).
+ */
 export function enqueueTestEvent(deps: IngestDeps, webhookId: string, ordering: Ordering, message: Message): string {
   const { sqlite } = deps.store;
   const { id } = sqlite

@@ -91,15 +91,30 @@ interface TargetRow {
   ordering: Ordering;
 }
 
-const target = (w: TargetRow): WebhookTarget => ({ id: w.id, events: JSON.parse(w.events) as string[], ordering: w.ordering });
+/** A webhook as queueing needs it, with the accounts it takes (null: every account). */
+export interface AccountTarget extends WebhookTarget {
+  accountIds: string[] | null;
+}
+
+const target = (w: TargetRow): AccountTarget => ({
+  id: w.id,
+  events: JSON.parse(w.events) as string[],
+  ordering: w.ordering,
+  accountIds: w.account_ids ? (JSON.parse(w.account_ids) as string[]) : null,
+});
 
 /** The webhooks that asked for this account's history (`include_history`). */
 export function historyWebhooks(sqlite: Database, accountId: string): WebhookTarget[] {
   return sqlite
     .query<TargetRow, []>("SELECT id, events, account_ids, ordering FROM webhooks WHERE include_history = 1 ORDER BY id")
     .all()
-    .filter((w) => takesMessagesOf(JSON.parse(w.events) as string[], w.account_ids ? (JSON.parse(w.account_ids) as string[]) : null, accountId))
-    .map(target);
+    .map(target)
+    .filter((w) => takesMessagesOf(w.events, w.accountIds, accountId));
+}
+
+/** Every webhook, for fanning a live event out (ingest/ingest.ts). */
+export function allWebhookTargets(sqlite: Database): AccountTarget[] {
+  return sqlite.query<TargetRow, []>("SELECT id, events, account_ids, ordering FROM webhooks ORDER BY id").all().map(target);
 }
 
 /** The webhooks among `ids` that still exist. */
