@@ -45,9 +45,10 @@ export function rememberMessage(sqlite: Database, rowid: number, message: Messag
 
 /** The stored message; the object may be shared, so callers copy before changing it. */
 export function getMessage(sqlite: Database, rowid: number): Message | null {
-  const hit = recent.get(sqlite)?.get(rowid);
+  const map = recent.get(sqlite);
+  const hit = map?.get(rowid);
   if (hit) {
-    if (--hit.uses <= 0) recent.get(sqlite)!.delete(rowid);
+    if (--hit.uses <= 0) map!.delete(rowid);
     return hit.message;
   }
   const row = sqlite.query<{ data: string }, [number]>("SELECT data FROM messages WHERE rowid = ?").get(rowid);
