@@ -34,21 +34,27 @@ afterEach(() => {
 });
 
 const turn = () => new Promise((resolve) => setImmediate(resolve));
-/** Counts the statements that read keys, by wrapping the connection's `query`. */
-function countKeyReads(sqlite: Database): { n: number } {
-  const counter = { n: 0 };
+/**
+ * Records the arguments of every `method` call of statements whose SQL starts with
+ * `prefix`, by wrapping the connection's `query` (each cached statement once).
+ */
+function recordCalls(sqlite: Database, prefix: string, method: "get" | "run"): unknown[][] {
+  const calls: unknown[][] = [];
+  const wrapped = new WeakSet<object>();
   const query = sqlite.query.bind(sqlite);
   sqlite.query = ((sql: string) => {
     const statement = query(sql);
-    if (!sql.startsWith("SELECT value FROM wa_keys")) return statement;
-    const get = statement.get.bind(statement);
-    statement.get = ((...args: never[]) => {
-      counter.n++;
-      return get(...args);
-    }) as typeof statement.get;
+    if (sql.trimStart().startsWith(prefix) && !wrapped.has(statement)) {
+      wrapped.add(statement);
+      const original = statement[method].bind(statement) as (...args: never[]) => unknown;
+      statement[method] = ((...args: never[]) => {
+        calls.push(args);
+        return original(...args);
+      }) as never;
+    }
     return statement;
   }) as typeof sqlite.query;
-  return counter;
+  return calls;
 }
 
 function authState(opts: { absent?: TtlCache; commit?: GroupCommit | null } = {}) {
@@ -60,19 +66,7 @@ const stored = (type: string, ids: string[]) => Object.fromEntries(readKeys(stor
 
 test("a turn's key changes are read back before the commit and written at its end, only the last value of each", async () => {
   const { state } = authState();
-  const writes: unknown[][] = [];
-  const run = store.sqlite.query.bind(store.sqlite);
-  store.sqlite.query = ((sql: string) => {
-    const statement = run(sql);
-    if (sql.includes("INSERT INTO wa_keys")) {
-      const original = statement.run.bind(statement);
-      statement.run = ((...args: never[]) => {
-        writes.push(args);
-        return original(...args);
-      }) as typeof statement.run;
-    }
-    return statement;
-  }) as typeof store.sqlite.query;
+  const writes = recordCalls(store.sqlite, "INSERT INTO wa_keys", "run");
   for (let i = 1; i <= 20; i++) await state.keys.set({ session: { "111.0": { counter: i } as never } });
   await state.keys.set({ session: { "222.0": { counter: 1 } as never } });
   // Not written yet, but read back as the latest value.
@@ -124,10 +118,10 @@ test("a key write that fails is kept and written with the next change", async ()
 
 test("a key the database lacks is asked for once; a write makes it found again", async () => {
   const absent = new TtlCache(60_000);
-  const reads = countKeyReads(store.sqlite);
+  const reads = recordCalls(store.sqlite, "SELECT value FROM wa_keys", "get");
   const { state } = authState({ absent });
   for (let i = 0; i < 5; i++) expect(await state.keys.get("device-list", ["555"])).toEqual({});
-  expect(reads.n).toBe(1);
+  expect(reads).toHaveLength(1);
   await state.keys.set({ "device-list": { "555": ["0", "1"] as never } });
   await turn();
   // Another socket of the account (same caches) finds it in the database.
