@@ -50,6 +50,7 @@ function serve(): void {
 
 export interface SinkProcess {
   url: string;
+  pid: number;
   count(): Promise<number>;
   arrivals(): Promise<Arrival[]>;
   reset(): Promise<void>;
@@ -69,6 +70,7 @@ export async function spawnSink(): Promise<SinkProcess> {
   const base = `http://127.0.0.1:${(JSON.parse(text.slice(0, text.indexOf("\n"))) as { port: number }).port}`;
   const sink: SinkProcess = {
     url: `${base}/hook`,
+    pid: proc.pid,
     count: async () => Number(await (await fetch(`${base}/count`)).text()),
     arrivals: async () => (await fetch(`${base}/arrivals`)).json() as Promise<Arrival[]>,
     reset: async () => void (await fetch(`${base}/reset`)).text(),
