@@ -25,7 +25,6 @@ const RATE = Number(values.rate);
 const BURST_N = Number(values.burst);
 const CONCURRENCY = Number(values.concurrency);
 const ROUNDS = Math.max(1, Number(values.rounds));
-const wall = () => performance.timeOrigin + performance.now();
 
 const emu = await startEmulator({ seed: "bench-live", history: { enabled: false } });
 
@@ -41,21 +40,20 @@ async function cpuMs(pid: number): Promise<number> {
   const fields = (await Bun.file(`/proc/${pid}/stat`).text()).split(") ")[1]!.split(" ");
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
-/** This process (the emulator), in ms. */
+/** This process (the emulator, and the polling of the receiver and the bare client), in ms. */
 const selfCpuMs = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
 };
-/** CPU ms per message each named process spent between `before` and now. */
-async function cpuPerMessage(pids: Record<string, number>, before: Record<string, number>, n: number): Promise<Record<string, number>> {
-  const out: Record<string, number> = {};
-  for (const [name, pid] of Object.entries(pids)) out[name] = +(((pid === process.pid ? selfCpuMs() : await cpuMs(pid)) - before[name]!) / n).toFixed(3);
-  return out;
-}
 async function cpuNow(pids: Record<string, number>): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   for (const [name, pid] of Object.entries(pids)) out[name] = pid === process.pid ? selfCpuMs() : await cpuMs(pid);
   return out;
+}
+/** CPU ms per message each named process spent since `before` (from cpuNow). */
+async function cpuPerMessage(pids: Record<string, number>, before: Record<string, number>, n: number): Promise<Record<string, number>> {
+  const now = await cpuNow(pids);
+  return Object.fromEntries(Object.entries(now).map(([name, ms]) => [name, +((ms - before[name]!) / n).toFixed(3)]));
 }
 
 interface Burst {
