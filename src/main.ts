@@ -132,23 +132,33 @@ export async function startDaemon(config: Config, log: Logger, opts: DaemonOptio
     mediaHoldMs: MEDIA_HOLD_MS,
     requestOlder: (accountId, oldest, count) => (wa ? wa.accounts.requestOlder(accountId, oldest, count) : Promise.reject(new Error("starting"))),
   });
-  const jobs = startJobs({
-    store,
-    log,
-    retentionDays: config.retentionDays,
-    wakeDelivery: () => {
-      worker.wake();
-      wakeMedia();
-    },
-    wakeBackfills: backfills.wake,
-    disableLongFailing: (now) => disableLongFailing(store.sqlite, now),
-  });
+
+  const startTimedJobs = () =>
+    startJobs({
+      store,
+      log,
+      retentionDays: config.retentionDays,
+      wakeDelivery: () => {
+        worker.wake();
+        wakeMedia();
+      },
+      wakeBackfills: backfills.wake,
+      disableLongFailing: (now) => disableLongFailing(store.sqlite, now),
+    });
+  let jobs: { stop(): void } | null = null;
+  /** Set by stop(): whatever has not started by then does not start. */
+  let stopping = false;
 
   // Baileys is loaded once the server listens and has had a moment to answer: evaluating
   // it blocks the event loop for about 100 ms (as long as everything before it), and the
   // API needs none of it. Account routes called meanwhile wait for it (below).
   let listening!: () => void;
   const listened = new Promise<void>((resolve) => (listening = resolve));
+  // The timed jobs too: setting up their schedules took 18-35 ms of start-up, and the
+  // first of them is due only a second later.
+  void listened.then(() => {
+    if (!stopping) jobs = startTimedJobs();
+  });
   const waReady = listened.then(() => import("./wa/stage.ts")).then((m) => {
     wa = m.startWaStage({
       store,
@@ -235,11 +245,12 @@ export async function startDaemon(config: Config, log: Logger, opts: DaemonOptio
     backfills,
     accounts,
     stop() {
+      stopping = true;
       stopped ??= (async () => {
         const cut = setTimeout(() => server.stop(true), SHUTDOWN_GRACE_MS);
         await server.stop(false);
         clearTimeout(cut);
-        jobs.stop();
+        jobs?.stop();
         backfills.stop();
         accounts.stopAll();
         // What the sockets received last is stored (and their last frames released).
