@@ -190,7 +190,7 @@ const median = [...rounds].sort((a, b) => a.ratio - b.ratio)[Math.floor(rounds.l
 const ordered = rounds.every((r) => r.ours.ordered);
 emit({
   bench: "live",
-  metric: `sustained live throughput, ${BURST_N} msgs over 50 chats, per-chat order (median of ${ROUNDS} rounds)`,
+  metric: `sustained live throughput, ${BURST_N} msgs over 50 chats, per-chat order (median of ${ROUNDS} round${ROUNDS === 1 ? "" : "s"})`,
   value: median.ours.rate,
   unit: "msg/s",
   baseline: { metric: "phone → bare Baileys upsert rate, same round", value: median.base.rate },
