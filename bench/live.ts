@@ -11,6 +11,7 @@
 // message: the baseline alone keeps both cores of a 2-core machine busy (emulator and
 // Baileys), so on such a machine the ratio is bound by how much more CPU we spend.
 // Usage: bun bench/live.ts [--latency 2000] [--rate 200] [--burst 5000] [--rounds 3]
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { startEmulator } from "../test/wa-emulator/emulator.ts";
@@ -50,6 +51,28 @@ async function cpuNow(pids: Record<string, number>): Promise<Record<string, numb
   for (const [name, pid] of Object.entries(pids)) out[name] = pid === process.pid ? selfCpuMs() : await cpuMs(pid);
   return out;
 }
+/**
+ * One process's CPU in ms by thread kind: its main thread (all the JavaScript, SQLite and
+ * socket reads), the main thread's system time alone, the JIT compiler's threads, and the
+ * rest (GC helpers, allocator, HTTP client, the checkpoint thread).
+ */
+async function threadCpu(pid: number): Promise<Record<"main" | "main_sys" | "jit" | "other", number>> {
+  const out = { main: 0, main_sys: 0, jit: 0, other: 0 };
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    const raw = await Bun.file(`/proc/${pid}/task/${tid}/stat`).text().catch(() => "");
+    if (!raw) continue; // the thread ended meanwhile
+    const name = raw.slice(raw.indexOf("(") + 1, raw.lastIndexOf(")"));
+    const f = raw.slice(raw.lastIndexOf(") ") + 2).split(" ");
+    const [user, sys] = [Number(f[11]) * 10, Number(f[12]) * 10];
+    if (Number(tid) === pid) (out.main += user + sys), (out.main_sys += sys);
+    else if (name.startsWith("JITWorker")) out.jit += user + sys;
+    else out.other += user + sys;
+  }
+  return out;
+}
+const perMessage = (after: Record<string, number>, before: Record<string, number>, n: number) =>
+  Object.fromEntries(Object.entries(after).map(([k, v]) => [k, +((v - before[k]!) / n).toFixed(3)]));
+
 /** CPU ms per message each named process spent since `before` (from cpuNow). */
 async function cpuPerMessage(pids: Record<string, number>, before: Record<string, number>, n: number): Promise<Record<string, number>> {
   const now = await cpuNow(pids);
@@ -61,6 +84,8 @@ interface Burst {
   rate: number;
   /** CPU ms per message, by process. */
   cpu: Record<string, number>;
+  /** The client's (bare Baileys' or the daemon's) CPU ms per message, by thread kind. */
+  threads: Record<string, number>;
 }
 
 // ---- baseline: bare Baileys ------------------------------------------------------------------
@@ -100,9 +125,11 @@ async function startBaseline() {
     lat,
     async burst(round: number): Promise<Burst> {
       const before = await cpuNow(pids);
+      const threadsBefore = await threadCpu(child.pid);
       const { startedAt } = await dev.sendBurst({ count: BURST_N, contacts: 50, prefix: `tp${round}` });
       const tp = (await line((l) => l.prefix === `tp${round}`, "throughput run")) as unknown as Arrival;
-      return { rate: BURST_N / ((tp.last - startedAt) / 1000), cpu: await cpuPerMessage(pids, before, BURST_N) };
+      const threads = perMessage(await threadCpu(child.pid), threadsBefore, BURST_N);
+      return { rate: BURST_N / ((tp.last - startedAt) / 1000), cpu: await cpuPerMessage(pids, before, BURST_N), threads };
     },
     async stop() {
       child.kill();
@@ -136,9 +163,11 @@ async function startWahook() {
     lat,
     async burst(round: number): Promise<Burst & { ordered: boolean; share: number }> {
       const before = await cpuNow(pids);
+      const threadsBefore = await threadCpu(daemon.pid);
       const { startedAt } = await dev.sendBurst({ count: BURST_N, contacts: 50, prefix: `tp${round}` });
       const tp = await arrived(`tp${round}`, BURST_N);
       const cpu = await cpuPerMessage(pids, before, BURST_N);
+      const threads = perMessage(await threadCpu(daemon.pid), threadsBefore, BURST_N);
       // Per chat: seq without gaps and the phone's order kept.
       let ordered = true;
       const byChat = new Map<string, { seq: number; index: number }[]>();
@@ -147,7 +176,7 @@ async function startWahook() {
         for (let i = 1; i < list.length; i++) if (list[i]!.seq !== list[i - 1]!.seq + 1 || list[i]!.index <= list[i - 1]!.index) ordered = false;
       }
       const seconds = (tp.run.last - startedAt) / 1000;
-      return { rate: BURST_N / seconds, cpu, ordered, share: (cpu.wahook! * BURST_N) / 1000 / seconds };
+      return { rate: BURST_N / seconds, cpu, threads, ordered, share: (cpu.wahook! * BURST_N) / 1000 / seconds };
     },
     async stop() {
       await daemon.stop();
@@ -200,8 +229,10 @@ emit({
     per_chat_order_kept: ordered,
     max_concurrency: CONCURRENCY,
     round_ratios: rounds.map((r) => +r.ratio.toFixed(3)),
-    // Baileys gets cheaper per message as the JIT warms up; our total does not.
+    // Baileys gets cheaper per message as the JIT warms up; the daemon's main thread gets
+    // dearer as its tables grow (more index pages written per commit), by thread kind.
     round_cpu_ms_per_msg: rounds.map((r) => ({ baileys: r.base.cpu.baileys, wahook: r.ours.cpu.wahook })),
+    round_threads_ms_per_msg: rounds.map((r) => ({ baileys: r.base.threads, wahook: r.ours.threads })),
     daemon_cpu_share: +median.ours.share.toFixed(2),
     cpu_ms_per_msg: { baseline: median.base.cpu, ours: median.ours.cpu },
   },
