@@ -36,10 +36,22 @@ interface Arrival {
 }
 
 // ---- CPU accounting ----------------------------------------------------------------------------
-/** CPU time (user + system) a process has used, in ms (Linux /proc, 100 ticks a second). */
+/**
+ * A process's or thread's name and CPU time in ms from its /proc stat file (Linux, 100
+ * ticks a second); null if it has ended. The name may hold spaces and parentheses, so the
+ * fields are counted from the last ") ".
+ */
+async function readStat(path: string): Promise<{ name: string; user: number; sys: number } | null> {
+  const raw = await Bun.file(path).text().catch(() => "");
+  if (!raw) return null;
+  const fields = raw.slice(raw.lastIndexOf(") ") + 2).split(" ");
+  return { name: raw.slice(raw.indexOf("(") + 1, raw.lastIndexOf(")")), user: Number(fields[11]) * 10, sys: Number(fields[12]) * 10 };
+}
+/** CPU time (user + system) a process has used, in ms. */
 async function cpuMs(pid: number): Promise<number> {
-  const fields = (await Bun.file(`/proc/${pid}/stat`).text()).split(") ")[1]!.split(" ");
-  return (Number(fields[11]) + Number(fields[12])) * 10;
+  const stat = await readStat(`/proc/${pid}/stat`);
+  if (!stat) throw new Error(`process ${pid} is gone`);
+  return stat.user + stat.sys;
 }
 /** This process (the emulator, and the polling of the receiver and the bare client), in ms. */
 const selfCpuMs = () => {
@@ -59,24 +71,22 @@ async function cpuNow(pids: Record<string, number>): Promise<Record<string, numb
 async function threadCpu(pid: number): Promise<Record<"main" | "main_sys" | "jit" | "other", number>> {
   const out = { main: 0, main_sys: 0, jit: 0, other: 0 };
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    const raw = await Bun.file(`/proc/${pid}/task/${tid}/stat`).text().catch(() => "");
-    if (!raw) continue; // the thread ended meanwhile
-    const name = raw.slice(raw.indexOf("(") + 1, raw.lastIndexOf(")"));
-    const f = raw.slice(raw.lastIndexOf(") ") + 2).split(" ");
-    const [user, sys] = [Number(f[11]) * 10, Number(f[12]) * 10];
+    const stat = await readStat(`/proc/${pid}/task/${tid}/stat`);
+    if (!stat) continue; // the thread ended meanwhile
+    const { name, user, sys } = stat;
     if (Number(tid) === pid) (out.main += user + sys), (out.main_sys += sys);
     else if (name.startsWith("JITWorker")) out.jit += user + sys;
     else out.other += user + sys;
   }
   return out;
 }
+/** Per message, each entry's growth from `before` to `after` (ms). */
 const perMessage = (after: Record<string, number>, before: Record<string, number>, n: number) =>
   Object.fromEntries(Object.entries(after).map(([k, v]) => [k, +((v - before[k]!) / n).toFixed(3)]));
 
 /** CPU ms per message each named process spent since `before` (from cpuNow). */
 async function cpuPerMessage(pids: Record<string, number>, before: Record<string, number>, n: number): Promise<Record<string, number>> {
-  const now = await cpuNow(pids);
-  return Object.fromEntries(Object.entries(now).map(([name, ms]) => [name, +((ms - before[name]!) / n).toFixed(3)]));
+  return perMessage(await cpuNow(pids), before, n);
 }
 
 interface Burst {
