@@ -34,3 +34,34 @@ export function parseArgs(argv: string[]): Command {
   }
   return { kind: "usage_error", message: `unknown arguments: ${args.join(" ")}` };
 }
+
+/**
+ * One line that names why the daemon could not start and which setting to look at; a
+ * stack trace would only bury it. The known causes get words; anything else its message.
+ */
+export function describeStartupFailure(error: unknown, where: { host: string; port: number; dataDir: string }): string {
+  const e = error as { code?: string; message?: string };
+  const message = e.message ?? String(error);
+  switch (e.code) {
+    case "EADDRINUSE":
+      return `port ${where.port} on ${where.host} is already in use by another program (set WAHOOK_PORT or WAHOOK_HOST)`;
+    case "EADDRNOTAVAIL":
+      return `${where.host} is not an address of this machine (set WAHOOK_HOST)`;
+    case "EACCES":
+    case "EPERM":
+      return `permission denied: ${message} (WAHOOK_DATA_DIR is ${where.dataDir}; it must be writable by this user, and ports below 1024 need privileges)`;
+    case "EEXIST":
+    case "ENOTDIR":
+    case "EROFS":
+    case "ENOSPC":
+      return `the data folder ${where.dataDir} cannot be used: ${message} (set WAHOOK_DATA_DIR)`;
+    case "SQLITE_NOTADB":
+    case "SQLITE_CORRUPT":
+      return `${where.dataDir}/wahook.db is not a readable wahook database (${message}); restore a backup or point WAHOOK_DATA_DIR elsewhere`;
+    case "SQLITE_CANTOPEN":
+    case "SQLITE_READONLY":
+      return `the database in ${where.dataDir} cannot be opened for writing (${message}); check the folder's owner and permissions`;
+    default:
+      return message;
+  }
+}

@@ -20,7 +20,8 @@ export interface Config {
   dataDir: string;
   /** Bootstrap admin key from the environment, or null (then one is generated once). */
   apiKey: string | null;
-  publicUrl: string;
+  /** WAHOOK_PUBLIC_URL, or null: then links use the port actually listened on (see publicUrlFor). */
+  publicUrl: string | null;
   logLevel: LogLevel;
   allowTargets: AllowTargets;
   waUrl: string | null;
@@ -157,6 +158,11 @@ function url(env: Env, name: string, schemes: string[]): string | null {
   }
 }
 
+/** The base of links handed out: WAHOOK_PUBLIC_URL, else this machine on the port listened on (WAHOOK_PORT=0 picks one). */
+export function publicUrlFor(config: Pick<Config, "publicUrl">, listenedPort: number): string {
+  return config.publicUrl ?? `http://localhost:${listenedPort}`;
+}
+
 export function loadConfig(env: Env = envWithDotenv()): Config {
   const host = env.WAHOOK_HOST || "0.0.0.0";
   if (!/^[A-Za-z0-9.:-]+$/.test(host)) bad("WAHOOK_HOST", host);
@@ -166,7 +172,7 @@ export function loadConfig(env: Env = envWithDotenv()): Config {
   const apiKey = env.WAHOOK_API_KEY || null;
   if (apiKey !== null && (apiKey.length < 24 || /\s/.test(apiKey))) bad("WAHOOK_API_KEY", "<hidden>");
 
-  const publicUrl = url(env, "WAHOOK_PUBLIC_URL", ["http:", "https:"]) ?? `http://localhost:${port}`;
+  const publicUrl = url(env, "WAHOOK_PUBLIC_URL", ["http:", "https:"]);
 
   const logLevel = (env.WAHOOK_LOG_LEVEL || "info").toLowerCase();
   if (!["debug", "info", "warn", "error"].includes(logLevel)) bad("WAHOOK_LOG_LEVEL", env.WAHOOK_LOG_LEVEL ?? "");

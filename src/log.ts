@@ -19,8 +19,9 @@ export type LogSink = (line: string) => void;
 
 const stdoutSink: LogSink = (line) => process.stdout.write(line + "\n");
 
-function errorFields(value: unknown): unknown {
-  if (value instanceof Error) return { name: value.name, message: value.message };
+/** Errors keep their stack at `error` level: that line is what a bug report starts from. */
+function errorFields(value: unknown, withStack: boolean): unknown {
+  if (value instanceof Error) return withStack ? { name: value.name, message: value.message, stack: value.stack } : { name: value.name, message: value.message };
   return value;
 }
 
@@ -29,7 +30,7 @@ export function createLogger(level: LogLevel = "info", sink: LogSink = stdoutSin
   const write = (lvl: LogLevel, msg: string, fields?: Record<string, unknown>) => {
     if (RANK[lvl] < min) return;
     const record: Record<string, unknown> = { time: new Date().toISOString(), level: lvl, msg, ...base };
-    if (fields) for (const [k, v] of Object.entries(fields)) record[k] = errorFields(v);
+    if (fields) for (const [k, v] of Object.entries(fields)) record[k] = errorFields(v, lvl === "error");
     sink(JSON.stringify(record));
   };
   return {

@@ -1,10 +1,11 @@
 // The only place that wires stages together: config → data folder → store → delivery → jobs → api.
 import { randomBytes } from "node:crypto";
-import { chmodSync, mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { createApp, type AppDeps } from "./api/app.ts";
-import { parseArgs, usage } from "./cli.ts";
-import { ConfigError, loadConfig, type Config } from "./config.ts";
+import { edgeHandlers } from "./api/edge.ts";
+import { describeStartupFailure, parseArgs, usage } from "./cli.ts";
+import { prepareDataDir } from "./dataDir.ts";
+import { ConfigError, loadConfig, publicUrlFor, type Config } from "./config.ts";
 import { checkTarget } from "./delivery/targetCheck.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { bootstrapKeys } from "./store/apiKeys.ts";
@@ -33,15 +34,6 @@ const WA_LOAD_DELAY_MS = 25;
 
 /** How long in-flight requests may take to finish after SIGTERM before they are cut. */
 const SHUTDOWN_GRACE_MS = 10_000;
-
-export function prepareDataDir(dir: string, log: Logger): void {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const mode = statSync(dir).mode & 0o777;
-  if (mode !== 0o700) {
-    chmodSync(dir, 0o700);
-    log.warn("data folder permissions tightened to owner-only", { dir, was: mode.toString(8) });
-  }
-}
 
 function announceGeneratedKey(key: string): void {
   // Deliberately not a log line: this is the only time the key is shown, and logs are
@@ -91,16 +83,19 @@ export async function startDaemon(config: Config, log: Logger, opts: DaemonOptio
   const store = openStore(dbFile, undefined, { synchronous: config.dbSync });
   const checkpointer = new WalCheckpointer(dbFile, store.sqlite, config.dbSync, log);
   const commit = new GroupCommit(store.sqlite, log);
-  const generated = bootstrapKeys(store.db, config.apiKey);
-  if (generated) announceGeneratedKey(generated);
+  const keys = bootstrapKeys(store.db, config.apiKey);
+  if (keys.generated) announceGeneratedKey(keys.generated);
+  if (keys.reactivatedEnvKey) log.warn("WAHOOK_API_KEY had been revoked through the API; it works again because it is set in the environment. Change or remove WAHOOK_API_KEY to retire it.");
 
   const mediaDir = join(config.dataDir, "media");
   // The key media links are signed with: made once, kept in the database.
   const mediaKey = Buffer.from(kvGetOrSet(store.sqlite, "media_link_key", randomBytes(32).toString("base64")), "base64");
+  /** Known once the server listens (WAHOOK_PORT=0 picks the port then); no link is made before. */
+  let publicUrl = config.publicUrl ?? "";
   const fileUrl = (messageRowid: number | null): string | null => {
     const row = messageRowid === null ? null : mediaOfMessage(store.sqlite, messageRowid);
     if (row?.status !== "ready") return null;
-    return `${config.publicUrl}/v1/media/${signMediaToken(mediaKey, row.id, Date.now() + config.mediaTtlMs)}`;
+    return `${publicUrl}/v1/media/${signMediaToken(mediaKey, row.id, Date.now() + config.mediaTtlMs)}`;
   };
 
   const metrics = new DeliveryMetrics();
@@ -224,15 +219,16 @@ export async function startDaemon(config: Config, log: Logger, opts: DaemonOptio
     port: config.port,
     // Our own 1 MiB check answers with the JSON error; Bun's cap only stops abuse.
     maxRequestBodySize: 16 * 1024 * 1024,
-    fetch: (request) => app.handle(request),
+    ...edgeHandlers((request) => app.handle(request), log),
   });
+  publicUrl = publicUrlFor(config, server.port!);
   setTimeout(listening, WA_LOAD_DELAY_MS);
   worker.start();
   backfills.start();
   checkpointer.start();
   const accounts = await waReady;
   const resumed = accounts.resumeAll();
-  log.info("wahook started", { version: VERSION, url: `http://${config.host}:${server.port}`, swagger: `${config.publicUrl}/swagger`, accounts_resumed: resumed });
+  log.info("wahook started", { version: VERSION, url: `http://${config.host}:${server.port}`, swagger: `${publicUrl}/swagger`, accounts_resumed: resumed });
 
   let stopped: Promise<void> | null = null;
   return {
@@ -288,7 +284,13 @@ export async function serve(config: Config): Promise<void> {
   // Before start-up ends: without a handler, a SIGTERM then would kill the process outright.
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
   process.on("SIGINT", () => void shutdown("SIGINT"));
-  daemon = await startDaemon(config, log);
+  try {
+    daemon = await startDaemon(config, log);
+  } catch (error) {
+    log.debug("start-up failed", { error: (error as Error).stack ?? String(error) });
+    process.stderr.write(`wahook: cannot start: ${describeStartupFailure(error, config)}\n`);
+    process.exit(2);
+  }
   if (early) await shutdown(early);
 }
 

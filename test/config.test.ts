@@ -3,7 +3,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { ConfigError, SETTINGS, envWithDotenv, loadConfig, type Config } from "../src/config.ts";
+import { ConfigError, SETTINGS, envWithDotenv, loadConfig, publicUrlFor, type Config } from "../src/config.ts";
 import { tempDir } from "./support/app.ts";
 
 const MB = 1024 * 1024;
@@ -18,7 +18,7 @@ describe("defaults", () => {
       port: 8080,
       dataDir: resolve("./wahook-data"),
       apiKey: null,
-      publicUrl: "http://localhost:8080",
+      publicUrl: null,
       logLevel: "info",
       allowTargets: { loopback: false, private: false, cidrs: [] },
       waUrl: null,
@@ -38,8 +38,10 @@ describe("defaults", () => {
     expect(loadConfig(empty)).toEqual(loadConfig({}));
   });
 
-  test("the public URL follows the port when not set", () => {
-    expect(loadConfig({ WAHOOK_PORT: "9000" }).publicUrl).toBe("http://localhost:9000");
+  test("the public URL follows the port listened on when not set (WAHOOK_PORT=0 included)", () => {
+    expect(publicUrlFor(loadConfig({ WAHOOK_PORT: "9000" }), 9000)).toBe("http://localhost:9000");
+    expect(publicUrlFor(loadConfig({ WAHOOK_PORT: "0" }), 41234)).toBe("http://localhost:41234");
+    expect(publicUrlFor(loadConfig({ WAHOOK_PORT: "0", WAHOOK_PUBLIC_URL: "https://hooks.example.com" }), 41234)).toBe("https://hooks.example.com");
   });
 });
 

@@ -10,9 +10,8 @@ import { ApiError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { Store } from "../store/db.ts";
 import type { AccountRow } from "../store/accounts.ts";
-import type { ApiKeyRow } from "../store/apiKeys.ts";
 import type { BackfillRow } from "../store/backfills.ts";
-import { authenticate } from "./auth.ts";
+import { routeGuard } from "./auth.ts";
 import { checkDeclaredLength, parseJsonBody } from "./body.ts";
 import { toErrorResponse } from "./errors.ts";
 import { accountRoutes } from "./routes/accounts.ts";
@@ -65,15 +64,6 @@ export interface AppDeps {
   media: { dir: string; key: Buffer };
 }
 
-const callers = new WeakMap<Request, ApiKeyRow>();
-
-/** The API key of the current request (set by the auth hook for every /v1 route). */
-export function caller(request: Request): ApiKeyRow {
-  const row = callers.get(request);
-  if (!row) throw new ApiError("unauthorized");
-  return row;
-}
-
 function routePattern(path: string): RegExp {
   const escaped = path.replace(/\/$/, "").replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\/:[^/]+/g, "/[^/]+").replace(/\/\*$/, "/.*");
   return new RegExp(`^${escaped}/?$`);
@@ -98,24 +88,28 @@ function documentJsonBodies(spec: unknown, routes: { method: string; path: strin
 
 export function createApp(deps: AppDeps) {
   const { store, log } = deps;
-  const app = new Elysia({ normalize: false })
-    .onRequest(({ request }) => {
-      checkDeclaredLength(request);
-      const path = new URL(request.url).pathname;
-      // Media links are for receivers without a key: the signed token is the permission.
-      if ((path === "/v1" || path.startsWith("/v1/")) && !path.startsWith("/v1/media/")) callers.set(request, authenticate(store.db, request));
+  const guard = routeGuard(store.db, deps.config.metricsPublic);
+  // standardHostname: false makes the router find the path right after "http://", for a
+  // host of any length (its default skips 11 characters and so misread `Host: x`).
+  const app = new Elysia({ normalize: false, handler: { standardHostname: false } })
+    .onRequest(({ request }) => checkDeclaredLength(request))
+    // Both run once the route is matched: parse for requests with a body (so the body of a
+    // caller without a key is never read), transform for every request.
+    .onParse(({ route, request }) => {
+      guard(route, request);
+      return parseJsonBody(request);
     })
-    .onParse(({ request }) => parseJsonBody(request))
-    .onError(({ code, error, request }) => {
+    .onTransform(({ route, request }) => guard(route, request))
+    .onError(({ code, error, request, path }) => {
       if (code === "NOT_FOUND") {
-        const allowed = allowedMethods(new URL(request.url).pathname);
+        const allowed = allowedMethods(path);
         if (allowed.length && !allowed.includes(request.method)) {
-          const res = toErrorResponse(new ApiError("method_not_allowed"), code, log, request);
+          const res = toErrorResponse(new ApiError("method_not_allowed"), code, log, request, path);
           res.headers.set("allow", allowed.join(", "));
           return res;
         }
       }
-      return toErrorResponse(error, code, log, request);
+      return toErrorResponse(error, code, log, request, path);
     })
     .onAfterHandle(({ request, response }) => {
       if (request.url.includes("/swagger/json")) documentJsonBodies(response, app.routes);

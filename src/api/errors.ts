@@ -2,6 +2,7 @@
 // or internal message ever reaches the caller; unexpected errors are logged instead.
 import { ApiError, type ErrorBody } from "../errors.ts";
 import type { Logger } from "../log.ts";
+import { internalErrorResponse } from "./edge.ts";
 
 interface ValueIssue {
   path?: string;
@@ -20,17 +21,23 @@ function fieldName(where: string, issue: ValueIssue): string {
   return [where, ...parts].join(".");
 }
 
+/** A hostile body can fail on 100,000 elements; the first few say what to fix. */
+const MAX_DETAILS = 10;
+/** Field paths and messages are ours, but a path can hold a caller's key name. */
+const MAX_TEXT = 200;
+const clip = (text: string) => (text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT)}…` : text);
+
 /** Validation errors name the field and say what was expected. */
 export function validationError(where: string, issues: ValueIssue[]): ApiError {
-  const details = issues.map((i) => ({ field: fieldName(where, i), message: i.summary ?? i.message ?? "invalid" }));
+  const details = issues.map((i) => ({ field: clip(fieldName(where, i)), message: clip(i.summary ?? i.message ?? "invalid") }));
   const seen = new Set<string>();
-  const unique = details.filter((d) => !seen.has(`${d.field}|${d.message}`) && seen.add(`${d.field}|${d.message}`));
+  const unique = details.filter((d) => !seen.has(`${d.field}|${d.message}`) && seen.add(`${d.field}|${d.message}`)).slice(0, MAX_DETAILS);
   const first = unique[0];
   const message = first ? `${first.field}: ${first.message}` : "The request does not match the schema.";
   return new ApiError("validation_failed", message, unique);
 }
 
-export function toErrorResponse(error: unknown, code: string | number, log: Logger, request: Request): Response {
+export function toErrorResponse(error: unknown, code: string | number, log: Logger, request: Request, path: string): Response {
   let apiError: ApiError;
   if (error instanceof ApiError) apiError = error;
   else if (code === "VALIDATION") {
@@ -42,10 +49,7 @@ export function toErrorResponse(error: unknown, code: string | number, log: Logg
     apiError = cause instanceof ApiError ? cause : new ApiError("malformed_json");
   }
   else if (code === "NOT_FOUND") apiError = new ApiError("route_not_found");
-  else {
-    log.error("request failed", { method: request.method, path: new URL(request.url).pathname, error });
-    apiError = new ApiError("internal");
-  }
+  else return internalErrorResponse(error, log, { method: request.method, path });
   const body: ErrorBody = apiError.toBody();
   return Response.json(body, { status: apiError.status });
 }

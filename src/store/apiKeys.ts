@@ -72,25 +72,40 @@ export function activeAdminKeys(db: Db): number {
   return row?.n ?? 0;
 }
 
+export interface BootstrapResult {
+  /** A key made at the very first start without WAHOOK_API_KEY; the caller shows it once. */
+  generated: string | null;
+  /** WAHOOK_API_KEY matched a key revoked earlier: it works again (the environment decides). */
+  reactivatedEnvKey: boolean;
+}
+
 /**
- * Makes sure an admin can get in. With WAHOOK_API_KEY set, that key is (re)registered
- * and a previous env key that differs is revoked. Without it, a key is generated on the
- * very first start only; the caller shows it once. Returns the generated key, if any.
+ * Makes sure an admin can get in. WAHOOK_API_KEY is the source of truth for the key it
+ * names: the API cannot revoke it (the route answers 409), a previous env key that differs
+ * is revoked, and a matching key revoked earlier (older versions let the API do that) is
+ * made valid again and reported, so it never comes back silently. Without it, a key is
+ * generated on the very first start only.
  */
-export function bootstrapKeys(db: Db, envKey: string | null): string | null {
+export function bootstrapKeys(db: Db, envKey: string | null): BootstrapResult {
   return db.transaction(() => {
-    const envRows = db.select().from(apiKeys).where(and(eq(apiKeys.source, "env"), isNull(apiKeys.revokedAt))).all();
+    const none: BootstrapResult = { generated: null, reactivatedEnvKey: false };
     if (envKey) {
       const hash = sha256(envKey);
-      if (envRows.some((r) => r.hash === hash)) return null;
-      for (const r of envRows) db.update(apiKeys).set({ revokedAt: Date.now() }).where(eq(apiKeys.id, r.id)).run();
-      insertKey(db, envKey, "WAHOOK_API_KEY", "admin", "env");
-      return null;
+      const envRows = db.select().from(apiKeys).where(eq(apiKeys.source, "env")).all();
+      for (const r of envRows) if (r.hash !== hash && r.revokedAt === null) db.update(apiKeys).set({ revokedAt: Date.now() }).where(eq(apiKeys.id, r.id)).run();
+      const same = envRows.find((r) => r.hash === hash);
+      if (!same) {
+        insertKey(db, envKey, "WAHOOK_API_KEY", "admin", "env");
+        return none;
+      }
+      if (same.revokedAt === null) return none;
+      db.update(apiKeys).set({ revokedAt: null }).where(eq(apiKeys.id, same.id)).run();
+      return { ...none, reactivatedEnvKey: true };
     }
     const anyKey = db.select({ id: apiKeys.id }).from(apiKeys).limit(1).get();
-    if (anyKey) return null;
+    if (anyKey) return none;
     const key = generateKey();
     insertKey(db, key, "generated at first start", "admin", "generated");
-    return key;
+    return { ...none, generated: key };
   });
 }

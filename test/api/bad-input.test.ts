@@ -65,6 +65,21 @@ const cases: Case[] = [
   { name: "unknown route", method: "GET", path: "/v1/nothing-here", status: 404, code: "route_not_found" },
   { name: "unknown route without key", method: "GET", path: "/nothing-here", key: "none", status: 404, code: "route_not_found" },
   { name: "wrong method", method: "PUT", path: "/v1/webhooks", body: ok, status: 405, code: "method_not_allowed" },
+  { name: "arrays nested 10,000 deep", method: "POST", path: "/v1/webhooks", rawBody: "[".repeat(10_000) + "]".repeat(10_000), status: 400, code: "json_too_deep" },
+  { name: "objects nested 10,000 deep in a field", method: "POST", path: "/v1/api-keys", rawBody: `{"scope":"admin","name":${'{"a":'.repeat(10_000)}1${"}".repeat(10_000)}}`, status: 400, code: "json_too_deep" },
+  { name: "deep nesting without a key", method: "POST", path: "/v1/webhooks", rawBody: "[".repeat(10_000), key: "none", status: 401, code: "unauthorized" },
+  { name: "brackets inside strings are not nesting", method: "POST", path: "/v1/webhooks", body: { ...ok, description: "[".repeat(5_000) }, status: 422, code: "validation_failed", field: "body.description" },
+  { name: "NUL in a name", method: "POST", path: "/v1/api-keys", rawBody: '{"name":"a\\u0000b","scope":"admin"}', status: 422, code: "validation_failed", field: "body.name" },
+  { name: "NUL in a key name", method: "POST", path: "/v1/webhooks", rawBody: '{"url":"https://127.0.0.1/h","events":["message.sent"],"a\\u0000":1}', status: 422, code: "validation_failed", field: "body.a?" },
+  { name: "escape in a URL", method: "PATCH", path: () => `/v1/webhooks/${existing}`, rawBody: '{"url":"https://127.0.0.1/h\\u001b[31m"}', status: 422, code: "validation_failed", field: "body.url" },
+  { name: "100,000 wrong events", method: "POST", path: "/v1/webhooks", body: { ...ok, events: Array(100_000).fill("bogus") }, status: 400, code: "json_too_wide" },
+  { name: "1,001 list entries", method: "POST", path: "/v1/webhooks", body: { ...ok, account_ids: Array.from({ length: 1001 }, (_, i) => `acc_${i}`) }, status: 400, code: "json_too_wide" },
+  { name: "1,001 keys", method: "POST", path: "/v1/api-keys", body: Object.fromEntries(Array.from({ length: 1001 }, (_, i) => [`k${i}`, 1])), status: 400, code: "json_too_wide" },
+  { name: "1,000 list entries reach the schema", method: "POST", path: "/v1/webhooks", body: { ...ok, events: Array(1000).fill("bogus") }, status: 422, code: "validation_failed", field: "body.events.0" },
+  { name: "commas inside strings are not entries", method: "POST", path: "/v1/webhooks", body: { ...ok, description: ",".repeat(5_000) }, status: 422, code: "validation_failed", field: "body.description" },
+  { name: "a 900 KB value in an enum field", method: "POST", path: "/v1/api-keys", body: { name: "x", scope: "x".repeat(900_000) }, status: 422, code: "validation_failed", field: "body.scope" },
+  { name: "text/plain body", method: "POST", path: "/v1/api-keys", rawBody: '{"name":"x","scope":"admin"}', headers: { "content-type": "text/plain" }, status: 415, code: "unsupported_media_type" },
+  { name: "multipart body", method: "POST", path: "/v1/api-keys", rawBody: "--b\r\n\r\n--b--", headers: { "content-type": "multipart/form-data; boundary=b" }, status: 415, code: "unsupported_media_type" },
   { name: "wrong method on an item", method: "POST", path: () => `/v1/webhooks/${existing}`, body: ok, status: 405, code: "method_not_allowed" },
 ];
 
@@ -83,6 +98,8 @@ describe("bad input", () => {
     expect(Object.keys(res.body.error).sort()).toEqual(["code", "details", "message"]);
     expect(res.body.error.message.length).toBeGreaterThan(10);
     expect(JSON.stringify(res.body)).not.toMatch(/at .*\.ts:\d+|node_modules/);
+    // What a caller sent is never echoed back at length.
+    expect(JSON.stringify(res.body).length).toBeLessThan(4_000);
     if (c.field) expect(res.body.error.details.map((d: { field: string }) => d.field)).toContain(c.field);
     if (c.message) expect(res.body.error.message).toMatch(c.message);
     expect(snapshot()).toBe(before);

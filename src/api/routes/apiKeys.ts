@@ -52,6 +52,8 @@ export function apiKeyRoutes({ store }: AppDeps) {
         const existing = getKey(db, params.id);
         if (!existing) throw new ApiError("not_found", `No API key ${params.id}.`);
         if (existing.revokedAt) return apiKeyView(existing);
+        // Revoked here, it would be valid again at the next start: the environment names it.
+        if (existing.source === "env") throw new ApiError("env_key");
         const row = db.transaction(() => {
           if (existing.scope === "admin" && activeAdminKeys(db) <= 1) {
             throw new ApiError("conflict", "This is the last admin key; create another admin key before revoking it.");
@@ -63,7 +65,7 @@ export function apiKeyRoutes({ store }: AppDeps) {
       {
         params: IdParams,
         response: { 200: ApiKey, ...errorResponses },
-        detail: { summary: "Revoke an API key (it stops working at once)", tags },
+        detail: { summary: "Revoke an API key (it stops working at once; WAHOOK_API_KEY itself cannot be revoked here)", tags },
       },
     );
 }

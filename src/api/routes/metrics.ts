@@ -1,14 +1,11 @@
 import { Elysia, t } from "elysia";
-import { authenticate } from "../auth.ts";
 import type { AppDeps } from "../app.ts";
 import { errorResponses } from "../schemas.ts";
 
-export function metricsRoutes({ store, config, delivery }: AppDeps) {
+export function metricsRoutes({ delivery }: AppDeps) {
   return new Elysia({ name: "metrics" }).get(
     "/metrics",
-    ({ request, set }) => {
-      // Outside /v1, so the auth hook does not run: check here unless made public.
-      if (!config.metricsPublic) authenticate(store.db, request);
+    ({ set }) => {
       set.headers["content-type"] = "text/plain; version=0.0.4; charset=utf-8";
       return delivery.metrics();
     },
