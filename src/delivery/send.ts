@@ -1,7 +1,8 @@
-// One HTTP attempt. The target's addresses are checked again here, at send time, and a
-// plain-http request goes to the very address that was checked (Host header kept), so a
-// DNS answer that changes between check and connect cannot reach a refused address.
-// Redirects are never followed; the answer's body is read up to 64 KiB and dropped after.
+// One HTTP attempt. The target's addresses are checked again here, at send time, and the
+// request goes to the very address that was checked (the name kept for Host, and for SNI
+// and the certificate check over https), so a DNS answer that changes between check and
+// connect cannot reach a refused address. Redirects are never followed; the answer's body
+// is read as sent (never unpacked) up to 64 KiB and dropped after.
 import type { AllowTargets } from "../config.ts";
 import type { AttemptResult, ErrorClass } from "./policy.ts";
 import { resolveAndCheck, type Lookup } from "./target.ts";
@@ -28,6 +29,11 @@ export interface SendInput {
   allow: AllowTargets;
   timeouts?: Timeouts;
   lookup?: Lookup;
+  /**
+   * Certificate authorities (PEM) to trust instead of the system's. Only tests set it, to
+   * trust a throwaway CA of their own; webhooks are sent with the system's store.
+   */
+  tls?: { ca?: string };
 }
 
 export interface SendOutcome {
@@ -43,7 +49,8 @@ function classify(error: unknown): { errorClass: ErrorClass; message: string } {
   const message = e.message ?? String(error);
   if (e.name === "TimeoutError" || e.name === "AbortError") return { errorClass: "timeout", message: "no complete answer in time" };
   const code = String(e.code ?? "");
-  if (/CERT|TLS|SSL|SELF_SIGNED|HOSTNAME/i.test(code)) return { errorClass: "tls", message: `${code}: ${message}` };
+  // VERIFY: UNABLE_TO_VERIFY_LEAF_SIGNATURE, a certificate from an authority not trusted.
+  if (/CERT|TLS|SSL|SELF_SIGNED|HOSTNAME|VERIFY/i.test(code)) return { errorClass: "tls", message: `${code}: ${message}` };
   if (/REFUSED|ConnectionRefused|EHOSTUNREACH|ENETUNREACH/i.test(code)) return { errorClass: "connect", message: `${code}: ${message}` };
   if (/ENOTFOUND|EAI_|DNS/i.test(code)) return { errorClass: "dns", message: `${code}: ${message}` };
   return { errorClass: "network", message: code ? `${code}: ${message}` : message };
@@ -51,28 +58,53 @@ function classify(error: unknown): { errorClass: ErrorClass; message: string } {
 
 const decoder = new TextDecoder();
 
-async function readExcerpt(response: Response): Promise<string> {
-  if (!response.body) return "";
+/**
+ * The body as sent, up to one chunk past RESPONSE_EXCERPT_BYTES (so that a longer body can
+ * be told apart), then cancelled: a receiver answering with megabytes does not get to make
+ * us read them.
+ */
+async function readRaw(response: Response): Promise<Uint8Array> {
+  if (!response.body) return new Uint8Array();
   // The usual answer says how long it is and is short: reading it whole costs a fraction
-  // of streaming it chunk by chunk. Not when compressed: the length is then the
-  // compressed one, and 64 KiB of gzip can unpack to megabytes.
+  // of streaming it chunk by chunk. Nothing is unpacked, so the length is what arrives.
   const length = Number(response.headers.get("content-length") ?? NaN);
-  if (length <= RESPONSE_EXCERPT_BYTES && !response.headers.has("content-encoding")) return decoder.decode(await response.arrayBuffer());
+  if (length <= RESPONSE_EXCERPT_BYTES) return new Uint8Array(await response.arrayBuffer());
   const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
   try {
-    while (size < RESPONSE_EXCERPT_BYTES) {
+    while (size <= RESPONSE_EXCERPT_BYTES) {
       const { done, value } = await reader.read();
       if (done) break;
       chunks.push(value);
       size += value.byteLength;
     }
   } finally {
-    // A receiver answering with megabytes does not get to make us read them.
     reader.cancel().catch(() => {});
   }
-  return decoder.decode(Buffer.concat(chunks).subarray(0, RESPONSE_EXCERPT_BYTES));
+  return Buffer.concat(chunks);
+}
+
+/** Up to 64 KiB of the answer's text; a compressed answer (we asked for none) only by its size. */
+async function readExcerpt(response: Response): Promise<string> {
+  const raw = await readRaw(response);
+  const encoding = response.headers.get("content-encoding")?.trim() ?? "";
+  if (encoding === "" || encoding.toLowerCase() === "identity") return decoder.decode(raw.subarray(0, RESPONSE_EXCERPT_BYTES));
+  const size = raw.byteLength > RESPONSE_EXCERPT_BYTES ? `more than ${RESPONSE_EXCERPT_BYTES}` : String(raw.byteLength);
+  // The header is the receiver's text: a few characters of it are enough to say what it was.
+  return `[${encoding.slice(0, 32)}-encoded answer of ${size} bytes, not shown]`;
+}
+
+/**
+ * The request as fetch sees it: the URL holds the checked address, so fetch connects there
+ * without resolving the name again; the name goes in Host and, over https, in
+ * `tls.serverName`, which Bun uses for SNI and to verify the certificate against.
+ */
+function pinned(url: URL, target: { address: string; family: 4 | 6 }): { href: string; host: string; serverName: string } {
+  const pin = new URL(url);
+  pin.hostname = target.family === 6 ? `[${target.address}]` : target.address;
+  // An IPv6 literal in a URL is bracketed; as a server name it is the bare address.
+  return { href: pin.href, host: url.host, serverName: url.hostname.replace(/^\[(.*)\]$/, "$1") };
 }
 
 export async function sendAttempt(input: SendInput): Promise<SendOutcome> {
@@ -91,23 +123,22 @@ export async function sendAttempt(input: SendInput): Promise<SendOutcome> {
     const errorClass: ErrorClass = target.code === "target_unresolved" ? "dns" : "blocked_target";
     return done({ kind: "error", errorClass }, null, target.message, null);
   }
-  const headers = { ...input.headers };
-  let requestUrl = input.url;
-  if (url.protocol === "http:") {
-    headers.host = url.host;
-    const pinned = new URL(input.url);
-    pinned.hostname = target.family === 6 ? `[${target.address}]` : target.address;
-    requestUrl = pinned.href;
-  }
+  const pin = pinned(url, target);
   try {
-    const response = await fetch(requestUrl, {
+    const response = await fetch(pin.href, {
       method: "POST",
       body: input.body,
-      headers,
+      // Honest receivers then send the answer uncompressed. Those that compress it anyway
+      // are not unpacked (`decompress: false`): Bun would unpack on the one HTTP client
+      // thread all requests share, and go on after the body is cancelled, so a small bomb
+      // (100 KB of zstd, 3 GB unpacked) stalled every other webhook for seconds.
+      headers: { ...input.headers, host: pin.host, "accept-encoding": "identity" },
+      decompress: false,
+      tls: url.protocol === "https:" ? { ...input.tls, serverName: pin.serverName } : undefined,
       redirect: "manual",
       signal: AbortSignal.timeout(timeouts.totalMs),
       timeout: timeouts.idleMs,
-    } as RequestInit);
+    });
     const excerpt = await readExcerpt(response);
     return done({ kind: "response", status: response.status, retryAfter: response.headers.get("retry-after") }, response.status, response.ok ? null : `HTTP ${response.status}`, excerpt);
   } catch (error) {

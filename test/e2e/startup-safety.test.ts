@@ -4,6 +4,7 @@
 // WAHOOK_API_KEY key never comes back silently.
 import { Database } from "bun:sqlite";
 import { afterAll, expect, test } from "bun:test";
+import type { Subprocess } from "bun";
 import { chmodSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { binaryInEmptyDir, freePort, startBinary } from "../support/binary.ts";
@@ -28,7 +29,7 @@ function modes(dir: string): Record<string, string> {
   return out;
 }
 
-async function stop(proc: { kill(s: string): void; exited: Promise<number> }) {
+async function stop(proc: Subprocess) {
   proc.kill("SIGTERM");
   return proc.exited;
 }
