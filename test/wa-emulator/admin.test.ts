@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { join } from 'node:path';
-import { downloadMediaMessage, type WAMessage } from 'baileys';
+import { downloadMediaMessage, proto, type WAMessage } from 'baileys';
 import { startClient, type TestClient } from './client.ts';
 
 // the standalone program, driven only over its admin API (as the daemon's black-box tests will)
@@ -104,4 +104,42 @@ test('pairing code over the API', async () => {
 	const code = await c.sock.requestPairingCode('15550007002');
 	await api('POST', '/devices/15550007002/pairing-code', { code });
 	expect(await c.closed()).toBe(515);
+});
+
+test('undecryptable sends, release, confirmations, raw messages and the offline pace over the API', async () => {
+	const phone = '15550007003';
+	const c = await pair(phone);
+	const held = await api('POST', `/devices/${phone}/messages`, { kind: 'text', from: '15551230704', text: 'withheld', undecryptable: 'withhold' });
+	await c.waitForMessage(x => x.key.id === held.id && x.messageStubType === proto.WebMessageInfo.StubType.CIPHERTEXT);
+	let report: { confirmed: { id: string; kind: string }[]; unconfirmed: { id: string; state: string; withheld?: boolean }[] } = { confirmed: [], unconfirmed: [] };
+	for (let i = 0; i < 100 && !report.unconfirmed.some(u => u.id === held.id && u.withheld); i++) {
+		await Bun.sleep(20);
+		report = (await api('GET', `/devices/${phone}/confirmations`)) as never;
+	}
+	expect(report.unconfirmed.find(u => u.id === held.id)).toMatchObject({ state: 'in_flight', withheld: true });
+	expect(await api('POST', `/devices/${phone}/messages/${held.id}/release`)).toMatchObject({ id: held.id, answered: 1 });
+	expect((await c.waitForMessage(x => x.key.id === held.id && !!x.message)).message?.conversation).toBe('withheld');
+	await expect(api('POST', `/devices/${phone}/messages/NOSUCHID/release`)).rejects.toThrow('404');
+	await expect(api('POST', `/devices/${phone}/messages`, { kind: 'text', from: '1', text: 'x', undecryptable: 'maybe' })).rejects.toThrow('400');
+
+	const raw = await api('POST', `/devices/${phone}/messages`, {
+		kind: 'raw',
+		message: { buttonsResponseMessage: { selectedButtonId: 'b1', selectedDisplayText: 'One', type: 'DISPLAY_TEXT' } },
+		key: { remoteJid: '15551230704@s.whatsapp.net', fromMe: false, id: 'ADMINRAW000001' },
+		pushName: 'Raw Sender',
+		undecryptable: 'retry'
+	});
+	expect(raw.id).toBe('ADMINRAW000001');
+	const rm = await c.waitForMessage(x => x.key.id === raw.id && !!x.message);
+	expect(rm.message?.buttonsResponseMessage?.selectedButtonId).toBe('b1');
+	expect(rm.key.remoteJid).toBe('15551230704@s.whatsapp.net');
+	await expect(api('POST', `/devices/${phone}/messages`, { kind: 'raw', message: { conversation: 'x' } })).rejects.toThrow('400');
+	for (let i = 0; i < 100 && !report.confirmed.some(x => x.id === raw.id); i++) {
+		await Bun.sleep(20);
+		report = (await api('GET', `/devices/${phone}/confirmations`)) as never;
+	}
+	expect(report.confirmed.filter(x => [held.id, raw.id].includes(x.id)).map(x => x.kind)).toEqual(['message', 'message']);
+
+	expect((await api('PUT', '/settings', { offlinePaceMs: 5 })).offlinePaceMs).toBe(5);
+	await api('PUT', '/settings', { offlinePaceMs: 0 });
 });

@@ -50,10 +50,19 @@ async function sendMessage(emu: StartedEmulator, phone: string, b: Json) {
 		fromMe: b.fromMe === true,
 		to: b.to as string | undefined,
 		id: b.id as string | undefined,
-		t: b.t as number | undefined
+		t: b.t as number | undefined,
+		undecryptable: b.undecryptable as Envelope['undecryptable']
 	};
-	if (!env.fromMe && !env.from) throw new HttpError(400, 'from (contact phone) or fromMe is required');
+	if (env.undecryptable && !['retry', 'withhold'].includes(env.undecryptable)) throw new HttpError(400, 'undecryptable is "retry" or "withhold"');
 	const kind = String(b.kind ?? 'text');
+	if (kind === 'raw') {
+		if (!b.message || typeof b.message !== 'object') throw new HttpError(400, 'raw needs message (proto JSON)');
+		const raw = { ...env, fromMe: b.fromMe as boolean | undefined, message: b.message as object, key: b.key as never, messageTimestamp: b.messageTimestamp as never };
+		return dev.sendRaw(raw).catch(e => {
+			throw new HttpError(400, (e as Error).message);
+		});
+	}
+	if (!env.fromMe && !env.from) throw new HttpError(400, 'from (contact phone) or fromMe is required');
 	const target = b.target as { remoteJid: string; fromMe: boolean; id: string; participant?: string } | undefined;
 	if (['reaction', 'revoke', 'edit'].includes(kind) && !target?.id) throw new HttpError(400, `${kind} needs target {remoteJid, fromMe, id}`);
 	if (MEDIA.includes(kind as MediaKind)) {
@@ -142,7 +151,15 @@ export function startAdmin(emu: StartedEmulator, port: number, hostname: string)
 					throw new HttpError(409, (e as Error).message);
 				}
 			}
-			if (action === 'messages' && m === 'POST') return sendMessage(emu, phone, await body());
+			if (action === 'messages' && m === 'POST' && !p[3]) return sendMessage(emu, phone, await body());
+			if (action === 'messages' && m === 'POST' && p[4] === 'release') {
+				try {
+					return { id: p[3], answered: emu.device(phone).releaseRetry(decodeURIComponent(p[3] ?? '')) };
+				} catch (e) {
+					throw new HttpError(404, (e as Error).message);
+				}
+			}
+			if (action === 'confirmations' && m === 'GET') return emu.device(phone).confirmations();
 			if (action === 'burst' && m === 'POST') {
 				const b = await body();
 				// answer at once; the burst runs in the background
@@ -196,8 +213,9 @@ export function startAdmin(emu: StartedEmulator, port: number, hostname: string)
 			if (b.upgrade) emu.upgrade = b.upgrade as never;
 			if (typeof b.receiptDelayMs === 'number') emu.receiptDelayMs = b.receiptDelayMs;
 			if (typeof b.delayMs === 'number') emu.delayMs = b.delayMs;
+			if (typeof b.offlinePaceMs === 'number') emu.offlinePaceMs = b.offlinePaceMs;
 			if (b.history) Object.assign(emu.historyDefaults, b.history);
-			return { upgrade: emu.upgrade, receiptDelayMs: emu.receiptDelayMs, delayMs: emu.delayMs, history: emu.historyDefaults };
+			return { upgrade: emu.upgrade, receiptDelayMs: emu.receiptDelayMs, delayMs: emu.delayMs, offlinePaceMs: emu.offlinePaceMs, history: emu.historyDefaults };
 		}
 		throw new HttpError(404, `no route ${m} ${u.pathname}`);
 	};

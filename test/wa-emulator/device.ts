@@ -2,11 +2,13 @@
 // and inspect what its linked device sent. Envelopes follow what WhatsApp's server sends:
 // LID-addressed stanzas carry the phone as sender_pn (Baileys' key.remoteJidAlt), phone-addressed
 // ones carry sender_lid.
-import type { BinaryNode, proto } from 'baileys';
-import type { Account, Contact, Emulator, LinkedDevice, SentRecord } from './emulator.ts';
+import { type BinaryNode, normalizeMessageContent, type proto } from 'baileys';
+import { confirmations } from './confirmations.ts';
+import type { Account, Contact, Copy, Emulator, LinkedDevice, Outgoing, SentRecord } from './emulator.ts';
 import { digits, lidJid, pnJid } from './ids.ts';
 import * as M from './messages.ts';
-import type { Identity } from './signal.ts';
+import { releaseRetry } from './retry.ts';
+import { type Identity, straySenderKeyMessage, strayWhisper } from './signal.ts';
 
 export type Via = 'lid' | 'pn';
 /** a message from a contact (1:1, or in `group`), or with fromMe: from the account's own phone to `to` */
@@ -20,17 +22,29 @@ export type Envelope = {
 	to?: string;
 	id?: string;
 	t?: number;
+	/** the first copy the device gets cannot be decrypted (it answers with a retry receipt); the
+	 * emulator re-sends it decryptable at once ('retry') or on releaseRetry ('withhold') */
+	undecryptable?: 'retry' | 'withhold';
 };
 export type Sent = { id: string; key: M.MessageKeyLike; t: number };
+/** any content (proto JSON as Baileys logs it), optionally with the key and timestamp it had */
+export type RawSend = Envelope & { message: object; key?: Partial<M.MessageKeyLike>; messageTimestamp?: M.LongLike };
 
 const now = () => Math.floor(Date.now() / 1000);
 
-function encNode(type: string, content: Uint8Array): BinaryNode {
-	return { tag: 'enc', attrs: { v: '2', type }, content };
+function encNode(type: string, content: Uint8Array, retryCount?: number): BinaryNode {
+	return { tag: 'enc', attrs: retryCount ? { v: '2', type, count: String(retryCount) } : { v: '2', type }, content };
+}
+
+/** a 1:1 ciphertext from `identity` to the device, as `copy` asks */
+async function pairwise(identity: Identity, d: LinkedDevice, message: proto.IMessage, copy: Copy): Promise<BinaryNode> {
+	if (copy.type === 'undecryptable') return encNode('msg', await strayWhisper(d.bundle, message));
+	const enc = copy.type === 'retry' ? await identity.encryptFresh(d.bundle, message, copy.keys) : await identity.encryptTo(d.bundle, message);
+	return encNode(enc.type, enc.ciphertext, copy.type === 'retry' ? copy.count : undefined);
 }
 
 /** build a stanza lazily per device: encryption must happen in delivery order */
-export function envelope(emu: Emulator, account: Account, env: Envelope, message: proto.IMessage): { out: (d: LinkedDevice) => Promise<BinaryNode>; sent: Sent } {
+export function envelope(emu: Emulator, account: Account, env: Envelope, message: proto.IMessage): { out: Outgoing['build']; sent: Sent } {
 	const id = env.id ?? emu.ids.next();
 	const t = env.t ?? now();
 	const via = env.via ?? 'lid';
@@ -42,7 +56,7 @@ export function envelope(emu: Emulator, account: Account, env: Envelope, message
 			const attrs = { ...base, from: env.group, participant: me, addressing_mode: via, ...(via === 'lid' ? { participant_pn: pnJid(account.phone) } : { participant_lid: lidJid(account.lid) }) };
 			return {
 				sent: { id, t, key: { remoteJid: env.group, fromMe: true, id, participant: me } },
-				out: d => groupStanza(account.primary, d, env.group!, attrs, message)
+				out: (d, copy) => groupStanza(account.primary, d, env.group!, attrs, message, copy)
 			};
 		}
 		const c = emu.contact(env.to ?? '');
@@ -57,10 +71,7 @@ export function envelope(emu: Emulator, account: Account, env: Envelope, message
 		const dsm: proto.IMessage = { deviceSentMessage: { destinationJid: recipient, message } };
 		return {
 			sent: { id, t, key: { remoteJid: recipient, fromMe: true, id } },
-			out: async d => {
-				const enc = await account.primary.encryptTo(d.bundle, dsm);
-				return { tag: 'message', attrs, content: [encNode(enc.type, enc.ciphertext)] };
-			}
+			out: async (d, copy) => ({ tag: 'message', attrs, content: [await pairwise(account.primary, d, dsm, copy)] })
 		};
 	}
 	const c: Contact = emu.contact(env.from ?? '', env.pushName);
@@ -77,25 +88,30 @@ export function envelope(emu: Emulator, account: Account, env: Envelope, message
 		};
 		return {
 			sent: { id, t, key: { remoteJid: env.group, fromMe: false, id, participant: sender } },
-			out: d => groupStanza(c.identity, d, env.group!, attrs, message)
+			out: (d, copy) => groupStanza(c.identity, d, env.group!, attrs, message, copy)
 		};
 	}
 	const attrs: Record<string, string> = { ...base, from: sender, notify: c.pushName, addressing_mode: via, ...alt };
 	return {
 		sent: { id, t, key: { remoteJid: sender, fromMe: false, id } },
-		out: async d => {
-			const enc = await c.identity.encryptTo(d.bundle, message);
-			return { tag: 'message', attrs, content: [encNode(enc.type, enc.ciphertext)] };
-		}
+		out: async (d, copy) => ({ tag: 'message', attrs, content: [await pairwise(c.identity, d, message, copy)] })
 	};
 }
 
-/** group message: sender-key ciphertext, preceded the first time by a 1:1 sender key distribution */
-async function groupStanza(identity: Identity, d: LinkedDevice, group: string, attrs: Record<string, string>, message: proto.IMessage): Promise<BinaryNode> {
-	const { ciphertext, skdm } = await identity.encryptGroup(group, message);
-	const content: BinaryNode[] = [];
+/** group message: sender-key ciphertext, preceded the first time by a 1:1 sender key distribution.
+ * A retry answer is one pkmsg carrying both, as a sender's retry resend does. */
+async function groupStanza(identity: Identity, d: LinkedDevice, group: string, attrs: Record<string, string>, message: proto.IMessage, copy: Copy): Promise<BinaryNode> {
+	if (copy.type === 'undecryptable') return { tag: 'message', attrs, content: [encNode('skmsg', await straySenderKeyMessage(group, message))] };
 	// the device keys sender keys by (group, participant jid as addressed)
 	const k = `${group}|${attrs.participant}|${d.bundle.address}`;
+	if (copy.type === 'retry') {
+		const skdm = await identity.repo.getSenderKeyDistributionMessage({ group, meId: identity.jid });
+		const full = { ...message, senderKeyDistributionMessage: { groupId: group, axolotlSenderKeyDistributionMessage: skdm } };
+		identity.skdmSent.add(k);
+		return { tag: 'message', attrs, content: [await pairwise(identity, d, full, copy)] };
+	}
+	const { ciphertext, skdm } = await identity.encryptGroup(group, message);
+	const content: BinaryNode[] = [];
 	if (!identity.skdmSent.has(k)) {
 		const enc = await identity.encryptTo(d.bundle, {
 			senderKeyDistributionMessage: { groupId: group, axolotlSenderKeyDistributionMessage: skdm }
@@ -107,12 +123,34 @@ async function groupStanza(identity: Identity, d: LinkedDevice, group: string, a
 	return { tag: 'message', attrs, content };
 }
 
+/** the envelope a raw send implies: key.id as the id; the group, sender (or, fromMe, recipient)
+ * and addressing from key.remoteJid/participant unless given; t from messageTimestamp */
+function rawEnvelope(emu: Emulator, o: RawSend): Envelope {
+	const key = o.key ?? {};
+	const group = o.group ?? (key.remoteJid?.endsWith('@g.us') ? key.remoteJid : undefined);
+	const fromMe = o.fromMe ?? key.fromMe ?? false;
+	const addressed = group ? key.participant : key.remoteJid;
+	// the contact the key names (unknown LIDs name nobody)
+	const phone = addressed && !(fromMe && group) ? emu.personForJid(addressed)?.phone : undefined;
+	return {
+		...o,
+		id: o.id ?? key.id,
+		group,
+		fromMe,
+		from: o.from ?? (fromMe ? undefined : phone),
+		to: o.to ?? (fromMe && !group ? phone : undefined),
+		via: o.via ?? (addressed?.endsWith('@s.whatsapp.net') ? 'pn' : 'lid'),
+		t: o.t ?? (o.messageTimestamp === undefined ? undefined : M.seconds(o.messageTimestamp))
+	};
+}
+
 export type DeviceHandle = ReturnType<typeof makeDeviceHandle>;
 
 export function makeDeviceHandle(emu: Emulator, account: Account) {
 	const send = async (env: Envelope, message: proto.IMessage): Promise<Sent> => {
 		const { out, sent } = envelope(emu, account, env, message);
-		emu.deliver(account, { id: sent.id, build: out });
+		const kind = normalizeMessageContent(message)?.protocolMessage ? 'protocol' : 'message';
+		emu.deliver(account, { id: sent.id, kind, build: out, undecryptable: env.undecryptable });
 		return sent;
 	};
 	const allSent = (): SentRecord[] => [...account.devices.values()].flatMap(d => d.sent);
@@ -151,6 +189,17 @@ export function makeDeviceHandle(emu: Emulator, account: Account) {
 		sendEdit: (env: Envelope & { target: M.MessageKeyLike; text: string }) => send(env, M.edit(env.target, env.text)),
 		sendPoll: (env: Envelope & { name: string; options: string[]; selectable?: number }) =>
 			send(env, M.poll(emu, env.name, env.options, env.selectable)),
+		async sendRaw(o: RawSend) {
+			const env = rawEnvelope(emu, o);
+			if (!env.fromMe && !env.from) throw new Error('raw send needs from, or a key naming a known contact');
+			if (env.fromMe && !env.group && !env.to) throw new Error('raw fromMe send needs to, or key.remoteJid');
+			return send(env, M.fromJson(o.message));
+		},
+		/** answer the retry receipts of an `undecryptable: 'withhold'` message (now, or after the next
+		 * login for devices offline); returns how many devices got the decryptable copy now */
+		releaseRetry: (id: string) => releaseRetry(emu, account, id),
+		/** per stanza delivered to the linked devices: confirmed (with which receipts) or not yet */
+		confirmations: () => confirmations(account),
 		/** many texts from `contacts` contacts, each text "bench <i> <wall-clock ms at send>" so a
 		 * receiver can compute latency; `rate` msgs/s paces them (default: all at once) */
 		async sendBurst(o: { count: number; contacts?: number; rate?: number; via?: Via; prefix?: string }) {

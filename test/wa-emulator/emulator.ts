@@ -2,14 +2,16 @@
 // public library API. Transport, protocol and content details live in the files this imports.
 import { EventEmitter } from 'node:events';
 import type { BinaryNode } from 'baileys';
+import { type Confirmation, confirm } from './confirmations.ts';
 import { type DeviceHandle, makeDeviceHandle } from './device.ts';
 import { type Group, GroupStore } from './groups.ts';
 import { type HistoryOptions, sendInitialHistory } from './history.ts';
 import { digits, IdGen, lidFor, lidJid, pnJid, S_WA } from './ids.ts';
 import { MediaStore } from './media.ts';
 import { enterPairingCode, scanQr } from './pairing.ts';
+import { copyFor, type RetryRequest } from './retry.ts';
 import { Session, type Registration } from './session.ts';
-import { type DeviceBundle, Identity } from './signal.ts';
+import { type DeviceBundle, Identity, type RetryKeys } from './signal.ts';
 import { makeTls, type TlsMaterial } from './tls.ts';
 import { startWsServer, type UpgradeVariant } from './ws-server.ts';
 
@@ -28,6 +30,8 @@ export type EmulatorOptions = {
 	/** media links in messages: "whatsapp" (url on mmg.whatsapp.net, client rewrites the host, as
 	 * WAHOOK_WA_MEDIA_URL does) or "local" (url on the emulator's https media host) */
 	mediaLinks?: 'whatsapp' | 'local';
+	/** after a login, space the queued (offline) stanzas this many ms apart (default 0) */
+	offlinePaceMs?: number;
 	log?: (...args: unknown[]) => void;
 };
 
@@ -44,7 +48,22 @@ export type Account = {
 	history: HistoryOptions;
 };
 
-export type Outgoing = { id: string; build: (device: LinkedDevice) => Promise<BinaryNode> };
+/** what a stanza is, for the confirmations report */
+export type StanzaKind = 'message' | 'protocol' | 'history' | 'notification';
+
+/** which copy of a message to build: the normal one, the deliberately undecryptable first copy, or
+ * the answer to a retry receipt (a fresh session from the keys it carried or the uploaded prekeys) */
+export type Copy = { type: 'normal' } | { type: 'undecryptable' } | { type: 'retry'; count: number; keys?: RetryKeys };
+
+export type Outgoing = {
+	id: string;
+	kind: StanzaKind;
+	/** built at delivery time: encryption must follow delivery order */
+	build: (device: LinkedDevice, copy: Copy) => Promise<BinaryNode>;
+	/** each device's first copy cannot be decrypted; its retry receipt is answered at once ('retry')
+	 * or only after releaseRetry ('withhold') */
+	undecryptable?: 'retry' | 'withhold';
+};
 
 export type SentRecord = {
 	id: string;
@@ -67,8 +86,13 @@ export type LinkedDevice = {
 	ready: boolean;
 	preKeysUploaded: boolean;
 	queue: Outgoing[];
-	/** sent but not yet receipted by the device: WhatsApp delivers these again after a reconnect */
+	/** sent but not yet receipted (acked, for notifications) by the device: WhatsApp delivers these
+	 * again after a reconnect */
 	unreceipted: Map<string, Outgoing>;
+	/** what the device confirmed, and with which receipt types */
+	confirmed: Map<string, Confirmation>;
+	/** retry receipts the device sent for stanzas still unconfirmed */
+	retries: Map<string, RetryRequest>;
 	chain: Promise<void>;
 	historySent: boolean;
 	sent: SentRecord[];
@@ -99,6 +123,8 @@ export class Emulator extends EventEmitter {
 	delayMs = 0;
 	/** how long the emulated recipient takes to send the delivery receipt */
 	receiptDelayMs = 30;
+	/** pause between queued stanzas delivered after a login (a slow catch-up, as WhatsApp's is) */
+	offlinePaceMs: number;
 	upgrade: UpgradeVariant;
 	mediaHostName = '127.0.0.1';
 	readonly historyDefaults: HistoryOptions;
@@ -111,6 +137,7 @@ export class Emulator extends EventEmitter {
 		this.groups = new GroupStore(this);
 		this.media = new MediaStore(this);
 		this.upgrade = opts.upgrade ?? {};
+		this.offlinePaceMs = opts.offlinePaceMs ?? 0;
 		this.historyDefaults = {
 			enabled: true,
 			messages: 0,
@@ -217,6 +244,8 @@ export class Emulator extends EventEmitter {
 			preKeysUploaded: false,
 			queue: [],
 			unreceipted: new Map(),
+			confirmed: new Map(),
+			retries: new Map(),
 			chain: Promise.resolve(),
 			historySent: false,
 			sent: [],
@@ -287,17 +316,25 @@ export class Emulator extends EventEmitter {
 		if (first && device.session && !device.ready) this.goOnline(device);
 	}
 
-	/** flush what queued up while offline, mark the end of offline delivery, first-time history */
+	/** deliver what queued up while offline (paced by offlinePaceMs; what arrives meanwhile joins
+	 * it), mark the end of offline delivery, first-time history */
 	private goOnline(device: LinkedDevice) {
 		const session = device.session;
 		if (!session) return;
-		const queued = device.queue.splice(0);
-		for (const out of queued) this.push(device, out, true);
-		device.chain = device.chain.then(() => {
-			if (device.session !== session) return;
-			session.send({ tag: 'ib', attrs: { from: S_WA }, content: [{ tag: 'offline', attrs: { count: String(queued.length) } }] });
+		device.chain = device.chain.then(async () => {
+			let count = 0;
+			for (;;) {
+				if (count && this.offlinePaceMs > 0) await new Promise(r => setTimeout(r, this.offlinePaceMs));
+				// a stanza leaves the queue only once sent, so a connection lost mid-way keeps the order
+				const out = device.queue[0];
+				if (!out) break;
+				if (!(await this.transmit(device, out, true, session))) return;
+				device.queue.shift();
+				count++;
+			}
+			session.send({ tag: 'ib', attrs: { from: S_WA }, content: [{ tag: 'offline', attrs: { count: String(count) } }] });
 			device.ready = true;
-			this.emit('online', { phone: device.account.phone, deviceId: device.id, offline: queued.length });
+			this.emit('online', { phone: device.account.phone, deviceId: device.id, offline: count });
 			if (!device.historySent) {
 				device.historySent = true;
 				void sendInitialHistory(this, device).catch(err => this.log('history error', err));
@@ -313,26 +350,41 @@ export class Emulator extends EventEmitter {
 		}
 	}
 
-	/** deliver to one device, in order; stanzas are encrypted at send time */
+	/** deliver to one device, in order */
 	push(device: LinkedDevice, out: Outgoing, offline: boolean) {
 		device.chain = device.chain.then(async () => {
-			let node: BinaryNode;
-			try {
-				node = await out.build(device);
-			} catch (err) {
-				this.log('build error', err);
-				return;
-			}
-			if (offline) node.attrs.offline = '1';
-			const s = device.session;
-			if (s && !s.closed) {
-				s.send(node);
-				if (node.tag === 'message') device.unreceipted.set(out.id, out);
-			} else device.queue.push(out);
+			if (!(await this.transmit(device, out, offline, device.session))) device.queue.push(out);
 		});
 	}
 
-	onDeviceAck(_session: Session, _node: BinaryNode) {}
+	/** send a stanza in flight again (a retry answer); if the connection is gone by then, the stanza
+	 * is back in the queue already and goes out after the next login */
+	resend(device: LinkedDevice, out: Outgoing) {
+		device.chain = device.chain.then(async () => {
+			if (device.unreceipted.get(out.id) === out) await this.transmit(device, out, false, device.session);
+		});
+	}
+
+	/** build (encrypt) and send on `session`; false when that connection is gone */
+	private async transmit(device: LinkedDevice, out: Outgoing, offline: boolean, session: Session | undefined): Promise<boolean> {
+		let node: BinaryNode;
+		try {
+			node = await out.build(device, copyFor(device, out));
+		} catch (err) {
+			this.log('build error', err);
+			return true;
+		}
+		if (!session || session.closed || device.session !== session) return false;
+		if (offline) node.attrs.offline = '1';
+		session.send(node);
+		if (node.tag === 'message' || node.tag === 'notification') device.unreceipted.set(out.id, out);
+		return true;
+	}
+
+	onDeviceAck(session: Session, node: BinaryNode) {
+		// Baileys acks notifications (messages get receipts)
+		if (node.attrs.class === 'notification' && session.device) confirm(session.device, [node.attrs.id ?? ''], 'ack');
+	}
 
 	// ---- faults ----
 

@@ -135,7 +135,7 @@ export class GroupStore {
 				},
 				content: [child]
 			};
-			this.emu.deliver(account, { id, build: async () => ({ ...node, attrs: { ...node.attrs } }) });
+			this.emu.deliver(account, { id, kind: 'notification', build: async () => ({ ...node, attrs: { ...node.attrs } }) });
 		}
 	}
 }

@@ -101,6 +101,8 @@ function fromPhone(emu: Emulator, device: LinkedDevice, hist: proto.Message.IHis
 		device,
 		{
 			id,
+			kind: 'history',
+			// one kind of copy only: Baileys sends no retry receipt for peer messages it cannot decrypt
 			build: async (d): Promise<BinaryNode> => {
 				const enc = await a.primary.encryptTo(d.bundle, message);
 				return {

@@ -1,9 +1,11 @@
 // Stanzas from the linked device: its messages (acked, decrypted with the recipient identity we
 // hold, recorded, answered with delivery receipts so Baileys' "sent" path completes) and receipts.
 import { type BinaryNode, getBinaryNodeChild, getBinaryNodeChildren, proto } from 'baileys';
+import { confirm } from './confirmations.ts';
 import type { SentRecord } from './emulator.ts';
 import { answerOnDemandHistory } from './history.ts';
 import { S_WA } from './ids.ts';
+import { onRetryReceipt } from './retry.ts';
 import type { Session } from './session.ts';
 
 const now = () => String(Math.floor(Date.now() / 1000));
@@ -87,15 +89,20 @@ function firstMember(session: Session, group: string): string {
 }
 
 export function handleDeviceReceipt(session: Session, node: BinaryNode) {
-	// A receipt (of any kind but a retry request) settles the stanza ids it names.
-	if (node.attrs.type !== 'retry' && session.device) {
-		const list = Array.isArray(node.content) ? node.content.find(c => c.tag === 'list') : undefined;
-		const items = Array.isArray(list?.content) ? list.content.map(i => i.attrs.id) : [];
-		for (const id of [node.attrs.id, ...items]) if (id) session.device.unreceipted.delete(id);
+	const device = session.device;
+	const type = node.attrs.type ?? 'delivery';
+	if (device) {
+		// a retry request says the device could not decrypt it: that is no confirmation
+		if (type === 'retry') onRetryReceipt(session.emu, device, node);
+		else {
+			const list = Array.isArray(node.content) ? node.content.find(c => c.tag === 'list') : undefined;
+			const items = Array.isArray(list?.content) ? list.content.map(i => i.attrs.id) : [];
+			confirm(device, [node.attrs.id, ...items].filter((id): id is string => !!id), type);
+		}
 	}
 	const attrs: Record<string, string> = { class: 'receipt', id: node.attrs.id ?? '', from: node.attrs.to ?? S_WA };
 	if (node.attrs.type) attrs.type = node.attrs.type;
 	if (node.attrs.participant) attrs.participant = node.attrs.participant;
 	session.send({ tag: 'ack', attrs });
-	session.emu.emit('device-receipt', { phone: session.device?.account.phone, id: node.attrs.id, type: node.attrs.type ?? 'delivery', to: node.attrs.to });
+	session.emu.emit('device-receipt', { phone: device?.account.phone, id: node.attrs.id, type, to: node.attrs.to });
 }

@@ -1,6 +1,6 @@
 // Message content builders (proto.IMessage) for every kind the emulator can send.
 import { createHash } from 'node:crypto';
-import { type MediaType, proto } from 'baileys';
+import { BufferJSON, type MediaType, normalizeMessageContent, proto } from 'baileys';
 import type { Emulator } from './emulator.ts';
 
 export type MessageKeyLike = { remoteJid: string; fromMe: boolean; id: string; participant?: string };
@@ -115,8 +115,20 @@ export function poll(emu: Emulator, name: string, options: string[], selectable 
 	};
 }
 
-/** the stanza `type` attribute WhatsApp uses for a content */
-export function stanzaType(m: proto.IMessage): string {
+export type LongLike = number | string | { low: number; high: number; unsigned?: boolean };
+/** seconds from a timestamp as Baileys logs it: a number, a decimal string or a Long {low, high} */
+export const seconds = (t: LongLike) => (typeof t === 'object' ? t.high * 2 ** 32 + (t.low >>> 0) : Number(t));
+
+/** any content from proto JSON as Baileys logs it: bytes as base64 strings or {type: 'Buffer'}
+ * objects (BufferJSON; Buffers a library caller passes survive the round trip), int64 fields as
+ * numbers, strings or Longs (fromObject takes all three), enums by name or number */
+export function fromJson(json: object): proto.IMessage {
+	return proto.Message.fromObject(JSON.parse(JSON.stringify(json, BufferJSON.replacer), BufferJSON.reviver));
+}
+
+/** the stanza `type` attribute WhatsApp uses for a content (looking inside ephemeral/view-once wrappers) */
+export function stanzaType(message: proto.IMessage): string {
+	const m = normalizeMessageContent(message) ?? message;
 	if (m.reactionMessage) return 'reaction';
 	if (m.pollCreationMessage || m.pollCreationMessageV3) return 'poll';
 	if (m.imageMessage || m.videoMessage || m.audioMessage || m.documentMessage || m.stickerMessage) return 'media';
