@@ -31,6 +31,8 @@ export interface Config {
   waRootKey: string | null;
   mediaMaxBytes: number;
   mediaTtlMs: number;
+  /** How long a message WhatsApp could not decrypt yet waits for its content before it goes out as `ciphertext`. */
+  decryptGraceMs: number;
   retentionDays: number;
   metricsPublic: boolean;
   /** SQLite `synchronous`: `normal` survives a crash or kill -9, `full` also a power cut. */
@@ -60,6 +62,12 @@ export const SETTINGS: Setting[] = [
   { env: "WAHOOK_WA_ROOT_KEY", default: "(WhatsApp's own)", form: "64 hex characters", help: "testing only: trust this Noise certificate root key (the emulator's)" },
   { env: "WAHOOK_MEDIA_MAX_MB", default: "15", form: "an integer 0-2048", help: "media larger than this is not downloaded (file_url null, file_size set)" },
   { env: "WAHOOK_MEDIA_TTL_DAYS", default: "7", form: "an integer 1-365", help: "how long media links handed to receivers stay valid" },
+  {
+    env: "WAHOOK_DECRYPT_GRACE_S",
+    default: "15",
+    form: "an integer 0-3600",
+    help: "how long a message the linked device could not decrypt yet waits for WhatsApp's retry before it is delivered as type ciphertext (its chat waits with it)",
+  },
   { env: "WAHOOK_RETENTION_DAYS", default: "30", form: "an integer 1-3650", help: "days delivered events and attempts are kept" },
   { env: "WAHOOK_METRICS_PUBLIC", default: "false", form: "true or false", help: "serve /metrics without an API key" },
   {
@@ -193,6 +201,7 @@ export function loadConfig(env: Env = envWithDotenv()): Config {
     waRootKey: rootKey(env),
     mediaMaxBytes: integer(env, "WAHOOK_MEDIA_MAX_MB", 15, 0, 2048) * 1024 * 1024,
     mediaTtlMs: integer(env, "WAHOOK_MEDIA_TTL_DAYS", 7, 1, 365) * 86_400_000,
+    decryptGraceMs: integer(env, "WAHOOK_DECRYPT_GRACE_S", 15, 0, 3600) * 1000,
     retentionDays: integer(env, "WAHOOK_RETENTION_DAYS", 30, 1, 3650),
     metricsPublic: boolean(env, "WAHOOK_METRICS_PUBLIC", false),
     dbSync: dbSync(env),

@@ -113,6 +113,7 @@ export async function startDaemon(config: Config, log: Logger, opts: DaemonOptio
   const wakeMedia = () => wa?.downloader.wake();
   const ingest: IngestDeps = {
     store,
+    decryptGraceMs: config.decryptGraceMs,
     wake: worker.wake,
     onIngested: (m) => metrics.message(m.accountId),
     whenCommitted: (fn) => commit.whenCommitted(fn),

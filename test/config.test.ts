@@ -26,6 +26,7 @@ describe("defaults", () => {
       waRootKey: null,
       mediaMaxBytes: 15 * MB,
       mediaTtlMs: 7 * DAY,
+      decryptGraceMs: 15_000,
       retentionDays: 30,
       metricsPublic: false,
       dbSync: "normal",

@@ -6,7 +6,7 @@ import type { Message } from "../domain.ts";
 import type { Store } from "../store/db.ts";
 import { touchAutoBackfill } from "../store/backfills.ts";
 import { insertMedia } from "../store/media.ts";
-import { insertMessage } from "../store/messages.ts";
+import { insertMessage, replaceCiphertext } from "../store/messages.ts";
 import { historyWebhooks } from "../store/webhooks.ts";
 
 /** Rows per transaction: large enough to amortise the commit, small enough to let live writes in. */
@@ -39,7 +39,9 @@ export function ingestHistory(deps: HistoryDeps, accountId: string, messages: Me
       .transaction(() => {
         let first: number | null = null;
         for (const message of batch) {
-          const rowid = insertMessage(sqlite, { ...message, history: true }, now);
+          const stored = { ...message, history: true };
+          // A placeholder stored before (live or from history) takes the content: the same rule as live ingest.
+          const rowid = (message.type === "ciphertext" ? null : replaceCiphertext(sqlite, stored)) ?? insertMessage(sqlite, stored, now);
           if (rowid === null) {
             result.duplicates++;
             continue;

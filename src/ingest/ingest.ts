@@ -4,14 +4,19 @@
 import { triggerOf, type EventType, type Message, type Ordering } from "../domain.ts";
 import type { Store } from "../store/db.ts";
 import { insertMedia } from "../store/media.ts";
-import { insertMessage, rememberMessage } from "../store/messages.ts";
-import { enqueue } from "../store/outbox.ts";
+import { insertMessage, rememberMessage, replaceCiphertext } from "../store/messages.ts";
+import { enqueue, makeDueAt, unsentRowOf } from "../store/outbox.ts";
 import { allWebhookTargets, type AccountTarget } from "../store/webhooks.ts";
 
 export interface IngestDeps {
   store: Store;
   /** Media handling: larger files are not downloaded; others hold their deliveries until downloaded. */
   media?: { maxBytes: number; holdMs: number; onQueued(): void };
+  /**
+   * How long a `ciphertext` placeholder is held for its content (WhatsApp's retry), in ms;
+   * 0 sends it at once. Its chat waits with it (per-chat order).
+   */
+  decryptGraceMs?: number;
   /** Wakes the delivery worker; called after the commit. */
   wake(): void;
   onIngested?(message: Message, enqueued: number): void;
@@ -45,10 +50,13 @@ export function ingestMessage(deps: IngestDeps, message: Message, events: EventT
   const { sqlite } = deps.store;
   let rowid: number | null = null;
   const result = sqlite.transaction((): IngestResult => {
-    rowid = insertMessage(sqlite, message);
+    // The content of a message stored so far as its placeholder takes the placeholder's row.
+    rowid = message.type === "ciphertext" ? null : replaceCiphertext(sqlite, message);
+    const replacing = rowid !== null;
+    rowid ??= insertMessage(sqlite, message);
     if (rowid === null) return { stored: false, enqueued: 0 };
     const now = Date.now();
-    let availableAt = now;
+    let availableAt = message.type === "ciphertext" ? now + (deps.decryptGraceMs ?? 0) : now;
     if (message.media && deps.media) {
       const tooLarge = message.media.file_size !== null && message.media.file_size > deps.media.maxBytes;
       insertMedia(
@@ -72,6 +80,14 @@ export function ingestMessage(deps: IngestDeps, message: Message, events: EventT
     for (const event of events) {
       for (const w of webhooks) {
         if (!matches(w, event, message)) continue;
+        // The placeholder's row, not sent yet, now sends the content (payloads are built
+        // from the stored message); one already sent gets this row after it, same message.id.
+        const unsent = replacing ? unsentRowOf(sqlite, rowid, w.id, event) : null;
+        if (unsent) {
+          makeDueAt(sqlite, unsent, availableAt);
+          enqueued++;
+          continue;
+        }
         enqueue(sqlite, {
           webhookId: w.id,
           ordering: w.ordering,

@@ -31,6 +31,26 @@ export function insertMessage(sqlite: Database, m: Message, now = Date.now()): n
 }
 
 /**
+ * The content of a message stored so far only as a `ciphertext` placeholder (WhatsApp
+ * delivered it before the device could decrypt it, then again, decryptable, under the same
+ * id): the placeholder becomes the message. Returns its row id, or null when there was no
+ * placeholder. Found by id alone (index messages_ciphertext): the chat id may read
+ * differently by now, a LID then and a phone now.
+ */
+export function replaceCiphertext(sqlite: Database, m: Message): number | null {
+  const row = sqlite
+    .query<{ rowid: number }, [string, string, number, string, string, string]>(
+      `UPDATE messages SET type = ?, direction = ?, timestamp = ?, data = ?
+       WHERE rowid = (SELECT rowid FROM messages WHERE account_id = ? AND message_id = ? AND type = 'ciphertext' LIMIT 1)
+       RETURNING rowid`,
+    )
+    .get(m.type, m.direction, m.timestamp, JSON.stringify(m), m.accountId, m.id);
+  if (!row) return null;
+  recent.get(sqlite)?.delete(row.rowid);
+  return row.rowid;
+}
+
+/**
  * Keeps a committed message for its next `uses` reads (one per outbox row queued for it).
  * Call only once the row is committed.
  */

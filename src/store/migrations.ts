@@ -6,12 +6,14 @@ import m0000 from "../../drizzle/0000_foundation.sql" with { type: "text" };
 import m0001 from "../../drizzle/0001_delivery.sql" with { type: "text" };
 import m0002 from "../../drizzle/0002_accounts.sql" with { type: "text" };
 import m0003 from "../../drizzle/0003_backfills.sql" with { type: "text" };
+import m0004 from "../../drizzle/0004_no_loss.sql" with { type: "text" };
 
 const SQL_BY_TAG: Record<string, string> = {
   "0000_foundation": m0000,
   "0001_delivery": m0001,
   "0002_accounts": m0002,
   "0003_backfills": m0003,
+  "0004_no_loss": m0004,
 };
 
 export interface Migration {

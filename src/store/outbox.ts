@@ -89,6 +89,23 @@ export function enqueue(sqlite: Database, input: EnqueueInput, now = Date.now())
   return { id, seq };
 }
 
+/**
+ * A row of this message for this webhook and event that has not been sent yet, or null
+ * (index outbox_message). When a placeholder's content arrives, such a row sends the
+ * content; a row already sent, or being sent, gets a new row after it.
+ */
+export function unsentRowOf(sqlite: Database, messageRowid: number, webhookId: string, event: string): string | null {
+  const row = sqlite
+    .query<{ id: string }, [number, string, string]>(`SELECT id FROM outbox WHERE message_rowid = ? AND webhook_id = ? AND event = ? AND status = 'pending' LIMIT 1`)
+    .get(messageRowid, webhookId, event);
+  return row?.id ?? null;
+}
+
+/** A held row becomes due at `availableAt` (now, or when its media download may end). */
+export function makeDueAt(sqlite: Database, rowId: string, availableAt: number): void {
+  sqlite.query(`UPDATE outbox SET available_at = ? WHERE id = ? AND status = 'pending'`).run(availableAt, rowId);
+}
+
 /** What a worker needs of a claimed row to send it and record the answer. */
 export type ClaimedRow = Pick<OutboxRow, "id" | "webhook_id" | "message_rowid" | "event" | "chat_key" | "seq" | "data" | "attempts" | "backfill_id">;
 

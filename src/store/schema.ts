@@ -80,7 +80,41 @@ export const messages = sqliteTable(
     index("messages_chat_time").on(t.accountId, t.chatId, t.timestamp),
     // Backfills walk an account's messages in time order.
     index("messages_account_time").on(t.accountId, t.timestamp),
+    // Placeholders of messages WhatsApp could not decrypt yet, found by id when the
+    // content follows (its chat id may read differently by then: LID versus phone).
+    index("messages_ciphertext")
+      .on(t.accountId, t.messageId)
+      .where(sql`type = 'ciphertext'`),
   ],
+);
+
+/**
+ * History sync notifications whose receipts WhatsApp has (or is about to have), and whose
+ * chunk is not stored yet. The row commits before the receipt may leave; the chunk's
+ * messages and the row's removal commit together. What a crash leaves here is downloaded
+ * and stored again at the next login: WhatsApp never sends a confirmed notification again.
+ */
+export const historyNotifications = sqliteTable(
+  "history_notifications",
+  {
+    accountId: text("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "cascade" }),
+    /** The id of the protocol message that carried the notification. */
+    messageId: text("message_id").notNull(),
+    syncType: integer("sync_type").notNull(),
+    chunkOrder: integer("chunk_order"),
+    /** The peer data request an on-demand chunk answers, if any. */
+    requestId: text("request_id"),
+    /** proto HistorySyncNotification, base64: what downloading the chunk again needs. */
+    notification: text("notification").notNull(),
+    /** pending: not stored yet; failed: given up on (its link expired), kept to be seen. */
+    state: text("state", { enum: ["pending", "failed"] }).notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    lastError: text("last_error"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.messageId] })],
 );
 
 /**

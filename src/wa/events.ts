@@ -1,14 +1,20 @@
 // What a socket's events mean for us: messages → normalized → handed to ingest; names,
 // LID mappings and group metadata → the directory tables, so normalization never has to
 // ask WhatsApp (bursts of group queries get rate-limited).
-import { jidDecode, jidNormalizedUser, type GroupMetadata, type WAMessage, type WASocket } from "baileys";
+import { getHistoryMsg, jidDecode, jidNormalizedUser, PROCESSABLE_HISTORY_TYPES, proto, type BaileysEventMap, type GroupMetadata, type WAMessage, type WASocket } from "baileys";
 import { triggerOf, type EventType, type Message } from "../domain.ts";
 import type { Logger } from "../log.ts";
 import type { Store } from "../store/db.ts";
 import type { GroupCommit } from "../store/groupCommit.ts";
 import { getAccount } from "../store/accounts.ts";
 import { contactNames, getGroup, phoneForLid, saveContacts, saveGroups, saveLidMappings, type GroupInfo } from "../store/directory.ts";
+import { finishHistoryNotification, matchHistoryNotification, recordHistoryNotification } from "../store/historyNotifications.ts";
+import { onEmit } from "./emitTap.ts";
+import { recoverHistory } from "./historyRecovery.ts";
 import { normalizeMessage, type NormalizeContext } from "./normalize.ts";
+
+/** One history chunk as Baileys emits it (messaging-history.set). */
+export type HistoryChunk = BaileysEventMap["messaging-history.set"];
 
 export interface EventDeps {
   store: Store;
@@ -114,8 +120,12 @@ export function attachHandlers(sock: WASocket, accountId: string, deps: EventDep
     const ctx = normalizeContext(store, accountId);
     for (const raw of messages) {
       try {
+        rememberHistoryNotification(raw);
         const result = normalizeMessage(raw, ctx, { history: false });
-        if (result.kind === "skip") continue;
+        if (result.kind === "skip") {
+          log.debug("WhatsApp message not delivered", { account_id: accountId, message_id: raw.key?.id ?? null, reason: result.reason });
+          continue;
+        }
         saveLidMappings(sqlite, accountId, result.mappings);
         if (result.pushNames.length) saveContacts(sqlite, accountId, result.pushNames.map((p) => ({ phone: p.phone, pushName: p.name })));
         deps.deliver(result.message, result.events);
@@ -124,6 +134,29 @@ export function attachHandlers(sock: WASocket, accountId: string, deps: EventDep
         log.error("could not process a WhatsApp message", { account_id: accountId, message_id: raw.key?.id ?? null, error });
       }
     }
+  };
+
+  /**
+   * A history notification's receipt leaves with this commit, but its chunk is downloaded
+   * only afterwards: the row says it is still to be stored (schema.ts, historyNotifications).
+   */
+  const rememberHistoryNotification = (raw: WAMessage) => {
+    const notification = raw.message ? getHistoryMsg(raw.message) : undefined;
+    if (!notification || !raw.key?.id) return;
+    const syncType = notification.syncType ?? proto.HistorySync.HistorySyncType.INITIAL_BOOTSTRAP;
+    if (!PROCESSABLE_HISTORY_TYPES.includes(syncType as never)) return;
+    recordHistoryNotification(
+      sqlite,
+      {
+        accountId,
+        messageId: raw.key.id,
+        syncType,
+        chunkOrder: notification.chunkOrder ?? null,
+        requestId: notification.peerDataRequestSessionId ?? null,
+        notification: Buffer.from(proto.Message.HistorySyncNotification.encode(notification).finish()).toString("base64"),
+      },
+      Date.now(),
+    );
   };
 
   /** Normalized in slices; names and mappings seen are saved once per slice. */
@@ -154,7 +187,9 @@ export function attachHandlers(sock: WASocket, accountId: string, deps: EventDep
 
   /** The upserts of this turn, handled together at its end (one context, one piece). */
   let thisTurn: WAMessage[] | null = null;
-  sock.ev.on("messages.upsert", ({ messages, type }) => {
+  // At emission, not from Baileys' buffer: their receipts are waiting for this very turn's
+  // commit (emitTap.ts).
+  onEmit(sock, "messages.upsert", ({ messages, type }) => {
     // notify = live; append = from other devices or catch-up. Both are real messages.
     if (!deps.commit) handle(messages);
     else if (thisTurn) thisTurn.push(...messages);
@@ -169,7 +204,8 @@ export function attachHandlers(sock: WASocket, accountId: string, deps: EventDep
     if (type !== "notify" && type !== "append") log.debug("upsert of another type", { type });
   });
 
-  sock.ev.on("messaging-history.set", ({ messages, contacts, lidPnMappings, chats, peerDataRequestSessionId }) => {
+  /** Names, mappings and messages of one history chunk. */
+  const storeHistoryChunk = ({ messages, contacts, lidPnMappings, chats, peerDataRequestSessionId }: HistoryChunk) => {
     saveLidMappings(sqlite, accountId, (lidPnMappings ?? []).flatMap((m) => mappingOf(m.lid, m.pn) ?? []));
     learnContacts(contacts);
     const chatMappings: { lid: string; phone: string }[] = [];
@@ -188,6 +224,23 @@ export function attachHandlers(sock: WASocket, accountId: string, deps: EventDep
     // before the next chunk is decoded, keeps peak memory near one chunk's worth.
     if (messages.length >= BIG_HISTORY_CHUNK) Bun.gc(true);
     if (peerDataRequestSessionId) deps.historyAnswered(peerDataRequestSessionId, messages.length);
+  };
+
+  /** A chunk and the removal of its notification's row, together; `from` when known (a recovery). */
+  const storeHistorySet = (set: HistoryChunk, known?: string) => {
+    storeHistoryChunk(set);
+    const syncType = (set as { syncType?: number | null }).syncType ?? null;
+    const requestId = set.peerDataRequestSessionId ?? null;
+    const from = known ?? (syncType === null ? null : matchHistoryNotification(sqlite, accountId, syncType, set.chunkOrder ?? null, requestId));
+    if (from) finishHistoryNotification(sqlite, accountId, from);
+    else log.debug("a history chunk with no pending notification", { account_id: accountId, sync_type: syncType, chunk_order: set.chunkOrder ?? null });
+  };
+
+  // Each chunk as Baileys emits it (its buffer would merge chunks and drop their LID
+  // mappings), in the commit after the one that recorded its notification.
+  onEmit(sock, "messaging-history.set", (set) => {
+    if (!deps.commit) storeHistorySet(set);
+    else deps.commit.defer(`messaging-history.set ${accountId}`, () => storeHistorySet(set));
   });
 
   sock.ev.on("contacts.upsert", (list) => learnContacts(list));
@@ -223,6 +276,16 @@ export function attachHandlers(sock: WASocket, accountId: string, deps: EventDep
 
   sock.ev.on("connection.update", ({ connection }) => {
     if (connection !== "open") return;
+    void recoverHistory({
+      sqlite,
+      accountId,
+      log,
+      before: Date.now(),
+      store: (chunk, messageId) => {
+        if (!deps.commit) storeHistorySet(chunk, messageId);
+        else deps.commit.defer(`history recovery ${accountId}`, () => storeHistorySet(chunk, messageId));
+      },
+    });
     // Once per connection, never per message.
     sock
       .groupFetchAllParticipating()

@@ -4,7 +4,8 @@
 // send it again. With the gate, every frame a socket sends in a turn — receipts
 // included — goes out only after the commit that stored what that turn received. If the
 // commit fails, the frames stay held, WhatsApp keeps the messages, and a later connection
-// gets them again.
+// gets them again. This holds only because the messages are taken when Baileys emits them
+// (emitTap.ts), in the turn of their receipt, not when its event buffer lets them out.
 //
 // Baileys is told at once that a frame was sent (it awaits that before it hands the
 // message over, in the same turn); the bytes follow, in order, a moment later. When

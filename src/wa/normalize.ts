@@ -221,6 +221,11 @@ export function normalizeMessage(msg: WAMessage, ctx: NormalizeContext, opts: { 
   }
   const contentKey = content ? getContentType(content) : undefined;
   if (!content || !contentKey) {
+    // Traffic between the user's own devices that this one could not decrypt is protocol
+    // (key sharing, app state), not something anyone wrote in a chat.
+    if (msg.messageStubType === proto.WebMessageInfo.StubType.CIPHERTEXT && (msg as { category?: string }).category === "peer") {
+      return { kind: "skip", reason: "undecryptable peer (own devices) traffic" };
+    }
     if (msg.messageStubType === proto.WebMessageInfo.StubType.CIPHERTEXT) type = "ciphertext";
     else if (msg.messageStubType && isGroup) return { kind: "skip", reason: "group notification stub" };
     else return { kind: "skip", reason: "no content" };

@@ -117,6 +117,25 @@ const SEEDS: [table: string, sql: string][] = [
     "wa_keys",
     `INSERT INTO wa_keys (account_id, type, id, value) VALUES ('acc_06H0TJZ8W1M2N3P4Q5R6S7T8V9', 'pre-key', '1', '{"private":"CCCC","public":"DDDD"}')`,
   ],
+  [
+    "backfills",
+    `INSERT INTO backfills (id, account_id, state, auto, webhook_ids, chat_ids, since, until, older_per_chat, rate_per_s, redeliver, min_rowid,
+       max_rowid, plan_after, total, enqueued, skipped, delivered, failed, cursor_ts, cursor_rowid, exhausted, error, created_at, started_at,
+       finished_at, updated_at)
+     VALUES ('bf_06H0TKB0000000000000000000', 'acc_06H0TJZ8W1M2N3P4Q5R6S7T8V9', 'running', 0, '["wh_06H0TK2F3M4PQ9QXCGMARXVFNB"]',
+       '["491701234567@c.us"]', ${T0 - 86_400_000}, NULL, 200, 20, 0, 0, 7, NULL, 1, 1, 0, NULL, NULL, ${T0 - 1000}, 7, 0, NULL, ${T0}, ${T0},
+       NULL, ${T0})`,
+  ],
+  [
+    "backfill_older",
+    `INSERT INTO backfill_older (backfill_id, chat_id, wanted, received, requests, state, request_id, requested_at)
+     VALUES ('bf_06H0TKB0000000000000000000', '491701234567@c.us', 200, 50, 1, 'waiting', 'req-1', ${T0})`,
+  ],
+  [
+    "history_notifications",
+    `INSERT INTO history_notifications (account_id, message_id, sync_type, chunk_order, request_id, notification, state, attempts, last_error, created_at)
+     VALUES ('acc_06H0TJZ8W1M2N3P4Q5R6S7T8V9', '3EB0C431C26A1916E5B0', 3, 2, NULL, 'CAMSAQ==', 'pending', 0, NULL, ${T0})`,
+  ],
 ];
 
 const tablesOf = (sqlite: Database) =>

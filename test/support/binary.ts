@@ -5,7 +5,8 @@ import { join, resolve } from "node:path";
 import type { Subprocess } from "bun";
 import { tempDir } from "./app.ts";
 
-export const BINARY = resolve(import.meta.dir, "../../dist/wahook");
+/** dist/wahook, or another build to compare against (WAHOOK_TEST_BINARY, e.g. the previous commit's). */
+export const BINARY = process.env.WAHOOK_TEST_BINARY ?? resolve(import.meta.dir, "../../dist/wahook");
 
 /** Builds dist/wahook when a test runs without `bun run build` first. */
 export async function ensureBinary(): Promise<string> {

@@ -277,6 +277,10 @@ describe("skipped: not a chat message", () => {
     ["no content at all", live({}, null)],
     ["group notification stub", live({ remoteJid: GROUP, participant: pn(BOB.phone) }, null, { messageStubType: proto.WebMessageInfo.StubType.GROUP_PARTICIPANT_ADD })],
     ["no id", live({ id: null }, { conversation: "x" })],
+    [
+      "undecryptable traffic between the user's own devices (category peer)",
+      live({ remoteJid: pn(ME.phone), fromMe: true }, null, { messageStubType: proto.WebMessageInfo.StubType.CIPHERTEXT, messageStubParameters: ["No session"], category: "peer" } as never),
+    ],
   ];
   test.each(cases)("%s", (_name, msg) => {
     expect(run(msg).kind).toBe("skip");
