@@ -64,6 +64,14 @@ export const MESSAGE_TYPES = [
   "notification_template",
   "group_notification",
   "broadcast_notification",
+  // Not in Cooby's list; what wahook names kinds it reads since (README "Message kinds").
+  "ptv",
+  "buttons",
+  "list",
+  "interactive_response",
+  "sticker_pack",
+  "groups_v4_invite",
+  "newsletter_admin_invite",
   "unknown",
 ] as const;
 export type MessageType = (typeof MESSAGE_TYPES)[number];
@@ -85,6 +93,26 @@ export interface GeoPoint {
 export interface Reaction {
   emoji: string;
   target_id: string;
+}
+
+/** A button, list row or quick reply a business message offers, and the id a reply to it carries. */
+export interface Choice {
+  id: string | null;
+  text: string;
+}
+
+export interface PollInfo {
+  name: string;
+  options: string[];
+  /** How many options one voter may pick. */
+  selectable_count: number;
+}
+
+export interface PollVote {
+  /** The poll's message id. */
+  poll_id: string;
+  /** The options chosen, by name; empty when a vote was taken back; null when the poll is not stored. */
+  selected_options: string[] | null;
 }
 
 export interface MediaRef {
@@ -114,6 +142,16 @@ export interface Message {
   location: GeoPoint | null;
   reaction: Reaction | null;
   media: MediaRef | null;
+  /** Poll creation: question and options. */
+  poll?: PollInfo | null;
+  /** Poll vote: which poll, which options. */
+  pollVote?: PollVote | null;
+  /** Button, list or template reply: the id of what was chosen. */
+  selectedId?: string | null;
+  /** Business messages: the buttons or rows offered. */
+  choices?: Choice[] | null;
+  /** View-once media: shown once on the phone, never downloadable by a linked device. */
+  viewOnce?: boolean;
   /** Unix seconds when the message was sent. */
   timestamp: number;
   /** From history sync or a backfill rather than live. */

@@ -3,6 +3,7 @@
 // additive fields. Keys are written in a fixed order so bodies read the same every time.
 import type {
   ChatType,
+  Choice,
   DeliveredEventType,
   Direction,
   GeoPoint,
@@ -10,6 +11,8 @@ import type {
   MessageType,
   Party,
   PayloadFormat,
+  PollInfo,
+  PollVote,
   Reaction,
 } from "../domain.ts";
 
@@ -41,6 +44,12 @@ export interface Payload {
     file_size: number | null;
     location: GeoPoint | null;
     reaction: Reaction | null;
+    // Present only on the kinds they describe (README "Message kinds"):
+    poll?: PollInfo;
+    poll_vote?: PollVote;
+    selected_id?: string | null;
+    choices?: Choice[];
+    view_once?: true;
   };
   /** Unix seconds as a string, as Cooby sends it. */
   timestamp: string;
@@ -65,10 +74,13 @@ export interface PayloadInput {
   webhookTestNote?: string;
 }
 
-// Cooby sends `text` only for these types.
-const TEXT_TYPES: ReadonlySet<MessageType> = new Set(["chat", "image", "video", "document", "pdf", "csv", "doc"]);
+// Cooby sends `text` for chat, image, video and documents and leaves it out where the
+// message has a field of its own (location, reaction, the vCard) or no words (audio,
+// stickers). Kinds Cooby does not describe (replies to buttons, business messages, polls)
+// carry the words a person sees in the chat.
+const NO_TEXT_TYPES: ReadonlySet<MessageType> = new Set(["audio", "ptt", "sticker", "location", "vcard", "reaction", "revoked", "ciphertext"]);
 // WhatsApp lets these carry a caption (a GIF is a video played in a loop).
-const CAPTION_TYPES: ReadonlySet<MessageType> = new Set(["image", "video", "gif", "document", "pdf", "csv", "doc"]);
+const CAPTION_TYPES: ReadonlySet<MessageType> = new Set(["image", "video", "gif", "ptv", "document", "pdf", "csv", "doc", "live_location"]);
 const DOCUMENT_TYPES: ReadonlySet<MessageType> = new Set(["document", "pdf", "csv", "doc"]);
 
 export function buildPayload(input: PayloadInput): Payload {
@@ -87,7 +99,7 @@ export function buildPayload(input: PayloadInput): Payload {
       id: m.id,
       type: m.type,
       // Receivers written for Cooby read a media message's words from `text`.
-      text: TEXT_TYPES.has(m.type) ? (m.text ?? caption) : null,
+      text: NO_TEXT_TYPES.has(m.type) ? null : (m.text ?? caption),
       file_name: DOCUMENT_TYPES.has(m.type) ? (m.media?.file_name ?? null) : null,
       file_url: input.fileUrl,
       caption,
@@ -96,6 +108,11 @@ export function buildPayload(input: PayloadInput): Payload {
       file_size: m.media?.file_size ?? null,
       location: m.location && { latitude: m.location.latitude, longitude: m.location.longitude, name: m.location.name },
       reaction: m.reaction && { emoji: m.reaction.emoji, target_id: m.reaction.target_id },
+      ...(m.poll ? { poll: m.poll } : {}),
+      ...(m.pollVote ? { poll_vote: m.pollVote } : {}),
+      ...(m.selectedId !== undefined ? { selected_id: m.selectedId } : {}),
+      ...(m.choices?.length ? { choices: m.choices } : {}),
+      ...(m.viewOnce ? { view_once: true as const } : {}),
     },
     timestamp: String(Math.floor(m.timestamp)),
     event: input.event,

@@ -63,6 +63,14 @@ export function rememberMessage(sqlite: Database, rowid: number, message: Messag
   if (map.size > RECENT_MAX) map.delete(map.keys().next().value!);
 }
 
+/** The stored message with this WhatsApp id in this chat (index messages_identity), or null. */
+export function findMessage(sqlite: Database, accountId: string, chatId: string, messageId: string): Message | null {
+  const row = sqlite
+    .query<{ data: string }, [string, string, string]>("SELECT data FROM messages WHERE account_id = ? AND chat_id = ? AND message_id = ?")
+    .get(accountId, chatId, messageId);
+  return row ? (JSON.parse(row.data) as Message) : null;
+}
+
 /** The stored message; the object may be shared, so callers copy before changing it. */
 export function getMessage(sqlite: Database, rowid: number): Message | null {
   const map = recent.get(sqlite);

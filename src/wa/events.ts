@@ -8,6 +8,7 @@ import type { Store } from "../store/db.ts";
 import type { GroupCommit } from "../store/groupCommit.ts";
 import { getAccount } from "../store/accounts.ts";
 import { contactNames, getGroup, phoneForLid, saveContacts, saveGroups, saveLidMappings, type GroupInfo } from "../store/directory.ts";
+import { findMessage } from "../store/messages.ts";
 import { finishHistoryNotification, matchHistoryNotification, recordHistoryNotification } from "../store/historyNotifications.ts";
 import { onEmit } from "./emitTap.ts";
 import { recoverHistory } from "./historyRecovery.ts";
@@ -81,6 +82,7 @@ export function normalizeContext(store: Store, accountId: string): NormalizeCont
     savedName: (phone) => names(phone)?.savedName ?? null,
     pushName: (phone) => names(phone)?.pushName ?? null,
     group: memo((jid) => getGroup(sqlite, accountId, jid)),
+    storedRaw: (chatId, messageId) => findMessage(sqlite, accountId, chatId, messageId)?.raw ?? null,
   };
 }
 

@@ -1,7 +1,7 @@
 // Downloads the media of stored messages into the data folder. Runs beside delivery, never
 // in its way: a message with media holds only its own deliveries, until its download ends
 // (ready, or failed for good → delivered with file_url null) or the hold deadline passes.
-import { downloadContentFromMessage, normalizeMessageContent, proto, type MediaType } from "baileys";
+import { downloadContentFromMessage, proto } from "baileys";
 import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Message } from "../domain.ts";
@@ -9,19 +9,12 @@ import type { Logger } from "../log.ts";
 import type { Store } from "../store/db.ts";
 export { MEDIA_HOLD_MS } from "./limits.ts";
 import { dueMedia, finishMedia, retryMedia, type MediaRow } from "../store/media.ts";
+import { mediaOf, unwrap } from "./content.ts";
 
 /** Delays before attempts 2..4; then the download has failed for good. */
 export const MEDIA_RETRY_MS = [2_000, 10_000, 30_000];
 const PARALLEL = 2;
 const DOWNLOAD_TIMEOUT_MS = 60_000;
-
-const CONTENT_TYPES: [keyof proto.IMessage, MediaType][] = [
-  ["imageMessage", "image"],
-  ["videoMessage", "video"],
-  ["audioMessage", "audio"],
-  ["documentMessage", "document"],
-  ["stickerMessage", "sticker"],
-];
 
 export interface MediaDownloaderOptions {
   store: Store;
@@ -80,14 +73,14 @@ export class MediaDownloader {
       const raw = (message.raw as { message?: object } | null)?.message;
       if (!raw) throw new Error("no stored WhatsApp message to download from");
       // Stored as JSON with bytes in base64; fromObject turns them back into bytes.
-      const content = normalizeMessageContent(proto.Message.fromObject(raw));
-      const found = CONTENT_TYPES.find(([k]) => content?.[k]);
-      if (!found || !content) throw new Error("no media in the message");
-      const [contentKey, mediaType] = found;
-      const media = content[contentKey] as proto.Message.IImageMessage;
+      // The same reading of the content as normalize.ts: the bytes it promised are these.
+      const { content } = unwrap(proto.Message.fromObject(raw));
+      const found = content ? mediaOf(content) : null;
+      if (!found) throw new Error("no media in the message");
+      const media = found.field;
       const stream = await downloadContentFromMessage(
         { mediaKey: media.mediaKey, directPath: media.directPath, url: media.url },
-        mediaType,
+        found.type,
         { options: { signal: AbortSignal.timeout(DOWNLOAD_TIMEOUT_MS) } },
       );
       const chunks: Buffer[] = [];

@@ -1,8 +1,10 @@
 // WAMessage → domain Message, the Cooby way (spec/PAYLOAD.md). Pure: everything it needs
 // to know about people and groups comes through NormalizeContext, read from our own
 // tables; nothing here asks WhatsApp.
-import { getContentType, jidDecode, normalizeMessageContent, proto, type WAMessage } from "baileys";
+import { jidDecode, proto, type WAMessage } from "baileys";
 import type { EventType, GeoPoint, MediaRef, Message, MessageType, Party } from "../domain.ts";
+import { describe, kindOf, mediaOf, unwrap, type Described } from "./content.ts";
+import { readVote, storedPoll } from "./pollVote.ts";
 
 export interface NormalizeContext {
   accountId: string;
@@ -16,6 +18,8 @@ export interface NormalizeContext {
   pushName(phone: string): string | null;
   /** Cached group metadata. */
   group(groupJid: string): { subject: string | null; participants: { jid: string; phone: string | null }[] } | null;
+  /** The stored WhatsApp message (its JSON form) with this id in this chat, if any: a vote's poll. */
+  storedRaw?(chatId: string, messageId: string): unknown;
 }
 
 export interface LidMapping {
@@ -37,6 +41,14 @@ export type Normalized =
   | { kind: "skip"; reason: string };
 
 const T = proto.Message.ProtocolMessage.Type;
+const Stub = proto.WebMessageInfo.StubType;
+/** Calls nobody answered show in the chat as a line of their own. */
+const MISSED_CALLS = new Map<number, string>([
+  [Stub.CALL_MISSED_VOICE, "missed voice call"],
+  [Stub.CALL_MISSED_VIDEO, "missed video call"],
+  [Stub.CALL_MISSED_GROUP_VOICE, "missed group voice call"],
+  [Stub.CALL_MISSED_GROUP_VIDEO, "missed group video call"],
+]);
 
 const user = (jid: string | null | undefined) => (jid ? (jidDecode(jid)?.user ?? null) : null);
 const isLid = (jid: string | null | undefined): jid is string => !!jid && jid.endsWith("@lid");
@@ -90,89 +102,10 @@ export function jsonSafe(value: unknown): unknown {
   );
 }
 
-const DOCUMENT_TYPES: [RegExp, MessageType][] = [
-  [/\.pdf$/i, "pdf"],
-  [/\.csv$/i, "csv"],
-  [/\.docx?$/i, "doc"],
-];
-const DOCUMENT_MIME: [RegExp, MessageType][] = [
-  [/^application\/pdf$/i, "pdf"],
-  [/^text\/csv$/i, "csv"],
-  [/^application\/(msword|vnd\.openxmlformats-officedocument\.wordprocessingml\.document)$/i, "doc"],
-];
+/** What normalization keeps of the content: the description and where it came from. */
+type Read = Exclude<Described, { skip: string }>;
 
-export function documentType(fileName: string | null | undefined, mime: string | null | undefined): MessageType {
-  for (const [re, type] of DOCUMENT_TYPES) if (fileName && re.test(fileName)) return type;
-  for (const [re, type] of DOCUMENT_MIME) if (mime && re.test(mime)) return type;
-  return "document";
-}
-
-const SIMPLE_TYPES: Partial<Record<keyof proto.IMessage, MessageType>> = {
-  conversation: "chat",
-  extendedTextMessage: "chat",
-  imageMessage: "image",
-  stickerMessage: "sticker",
-  locationMessage: "location",
-  liveLocationMessage: "live_location",
-  contactMessage: "vcard",
-  contactsArrayMessage: "multi_vcard",
-  reactionMessage: "reaction",
-  pollCreationMessage: "poll_creation",
-  pollCreationMessageV2: "poll_creation",
-  pollCreationMessageV3: "poll_creation",
-  pollUpdateMessage: "poll_update",
-  buttonsResponseMessage: "buttons_response",
-  listResponseMessage: "list_response",
-  templateButtonReplyMessage: "template_button_reply",
-  interactiveMessage: "interactive",
-  interactiveResponseMessage: "interactive",
-  orderMessage: "order",
-  productMessage: "product",
-  requestPaymentMessage: "payment",
-  sendPaymentMessage: "payment",
-  eventMessage: "event_creation",
-  callLogMesssage: "call_log",
-  templateMessage: "notification_template",
-};
-
-type Content = proto.IMessage;
-
-function typeOf(content: Content, key: keyof proto.IMessage): MessageType {
-  switch (key) {
-    case "videoMessage":
-      return content.videoMessage?.gifPlayback ? "gif" : "video";
-    case "audioMessage":
-      return content.audioMessage?.ptt ? "ptt" : "audio";
-    case "documentMessage":
-      return documentType(content.documentMessage?.fileName, content.documentMessage?.mimetype);
-    default:
-      return SIMPLE_TYPES[key] ?? "unknown";
-  }
-}
-
-interface MediaFields {
-  mimetype?: string | null;
-  fileLength?: unknown;
-  fileName?: string | null;
-  caption?: string | null;
-  contextInfo?: proto.IContextInfo | null;
-}
-
-const MEDIA_KEYS = ["imageMessage", "videoMessage", "audioMessage", "documentMessage", "stickerMessage"] as const;
-
-function textOf(content: Content, key: keyof proto.IMessage): string | null {
-  if (key === "conversation") return content.conversation ?? null;
-  if (key === "extendedTextMessage") return content.extendedTextMessage?.text ?? null;
-  const poll = content.pollCreationMessage ?? content.pollCreationMessageV2 ?? content.pollCreationMessageV3;
-  if (poll) return poll.name ?? null;
-  if (key === "contactMessage") return content.contactMessage?.vcard ?? null;
-  if (key === "buttonsResponseMessage") return content.buttonsResponseMessage?.selectedDisplayText ?? null;
-  if (key === "listResponseMessage") return content.listResponseMessage?.title ?? null;
-  if (key === "templateButtonReplyMessage") return content.templateButtonReplyMessage?.selectedDisplayText ?? null;
-  return null;
-}
-
-function contextInfoOf(content: Content, key: keyof proto.IMessage): proto.IContextInfo | null {
+function contextInfoOf(content: proto.IMessage, key: keyof proto.IMessage): proto.IContextInfo | null {
   const inner = content[key] as { contextInfo?: proto.IContextInfo | null } | null | undefined;
   return inner && typeof inner === "object" ? (inner.contextInfo ?? null) : null;
 }
@@ -198,11 +131,14 @@ export function normalizeMessage(msg: WAMessage, ctx: NormalizeContext, opts: { 
   const nameOf = (phone: string | null) => (phone ? (ctx.savedName(phone) ?? ctx.pushName(phone)) : null);
 
   // ---- content ------------------------------------------------------------------------
-  let content = normalizeMessageContent(msg.message);
+  const unwrapped = unwrap(msg.message);
+  let content = unwrapped.content;
   let events: EventType[] = [];
-  let type: MessageType;
+  let read: Read | null = null;
+  let type: MessageType | undefined;
   let quotedId: string | null = null;
   let editedTarget: string | null = null;
+  let stubText: string | null = null;
 
   const protocol = content?.protocolMessage;
   if (protocol) {
@@ -210,29 +146,40 @@ export function normalizeMessage(msg: WAMessage, ctx: NormalizeContext, opts: { 
       type = "revoked";
       quotedId = protocol.key?.id ?? null;
       events = ["message.revoked"];
+      content = null;
     } else if (protocol.type === T.MESSAGE_EDIT && protocol.editedMessage) {
       editedTarget = protocol.key?.id ?? null;
-      content = normalizeMessageContent(protocol.editedMessage);
+      content = unwrap(protocol.editedMessage).content;
       events = ["message.updated"];
-      type = "chat";
     } else {
       return { kind: "skip", reason: `protocol message ${protocol.type ?? "?"}` };
     }
   }
-  const contentKey = content ? getContentType(content) : undefined;
-  if (!content || !contentKey) {
+  const contentKey = content ? kindOf(content) : null;
+  if (type === "revoked") {
+    // Nothing more to read: the revoke names its target.
+  } else if (!content || !contentKey) {
     // Traffic between the user's own devices that this one could not decrypt is protocol
     // (key sharing, app state), not something anyone wrote in a chat.
     if (msg.messageStubType === proto.WebMessageInfo.StubType.CIPHERTEXT && (msg as { category?: string }).category === "peer") {
       return { kind: "skip", reason: "undecryptable peer (own devices) traffic" };
     }
-    if (msg.messageStubType === proto.WebMessageInfo.StubType.CIPHERTEXT) type = "ciphertext";
-    else if (msg.messageStubType && isGroup) return { kind: "skip", reason: "group notification stub" };
-    else return { kind: "skip", reason: "no content" };
-  } else if (contentKey === "senderKeyDistributionMessage" || contentKey === "messageContextInfo") {
-    return { kind: "skip", reason: "key distribution only" };
-  } else if (!protocol || editedTarget) {
-    type = typeOf(content, contentKey);
+    const stub = msg.messageStubType ?? null;
+    if (stub === Stub.CIPHERTEXT) type = "ciphertext";
+    else if (stub === Stub.REVOKE || stub === Stub.ADMIN_REVOKE) {
+      // History keeps a deleted message as this stub: "This message was deleted".
+      type = "revoked";
+      quotedId = key.id;
+    } else if (stub !== null && MISSED_CALLS.has(stub)) {
+      type = "call_log";
+      stubText = MISSED_CALLS.get(stub)!;
+    } else if (stub && isGroup) return { kind: "skip", reason: "group notification stub" };
+    else return { kind: "skip", reason: editedTarget ? "edit without content" : "no content" };
+  } else {
+    const described = describe(content, contentKey);
+    if ("skip" in described) return { kind: "skip", reason: described.skip };
+    read = described;
+    type = described.type;
   }
   type ??= "unknown";
 
@@ -275,20 +222,20 @@ export function normalizeMessage(msg: WAMessage, ctx: NormalizeContext, opts: { 
 
   // ---- fields -------------------------------------------------------------------------
   let media: MediaRef | null = null;
-  let caption: string | null = null;
   let location: GeoPoint | null = null;
   let reaction: Message["reaction"] = null;
+  let viewOnce = unwrapped.viewOnce;
   if (content && contentKey) {
-    const mediaKey = MEDIA_KEYS.find((m) => m === contentKey);
-    if (mediaKey) {
-      const m = content[mediaKey] as MediaFields;
+    const bytes = mediaOf(content);
+    viewOnce ||= !!bytes?.field.viewOnce;
+    // A linked device cannot open view-once media: the message is delivered, with no file.
+    if (bytes && !viewOnce) {
       media = {
         key: `${remote}/${key.id}`,
-        mime_type: m.mimetype ?? null,
-        file_size: toNumber(m.fileLength),
-        file_name: mediaKey === "documentMessage" ? (m.fileName ?? null) : null,
+        mime_type: bytes.field.mimetype ?? null,
+        file_size: toNumber(bytes.field.fileLength),
+        file_name: bytes.kind === "documentMessage" ? (bytes.field.fileName ?? null) : null,
       };
-      caption = m.caption || null;
     }
     const loc = content.locationMessage ?? content.liveLocationMessage;
     if (loc) location = { latitude: loc.degreesLatitude ?? 0, longitude: loc.degreesLongitude ?? 0, name: (content.locationMessage?.name ?? null) || null };
@@ -299,6 +246,17 @@ export function normalizeMessage(msg: WAMessage, ctx: NormalizeContext, opts: { 
     quotedId ??= contextInfoOf(content, contentKey)?.stanzaId ?? null;
   }
   if (editedTarget) quotedId = editedTarget;
+
+  let text = read?.text ?? stubText;
+  let pollVote: Message["pollVote"] = null;
+  if (read?.type === "poll_update" && read.vote) {
+    const meJids = [ctx.me.phone && `${ctx.me.phone}@s.whatsapp.net`, ctx.me.lid && `${ctx.me.lid}@lid`].filter((j): j is string => !!j);
+    const poll = storedPoll(ctx.storedRaw?.(chatId, read.vote.pollId) ?? null, meJids);
+    const voters = key.fromMe ? meJids : [key.participant, k.participantAlt, remote, k.remoteJidAlt].filter((j): j is string => !!j && !j.endsWith("@g.us"));
+    const selected = poll ? readVote(read.vote, poll, voters) : null;
+    pollVote = { poll_id: read.vote.pollId, selected_options: selected };
+    text = selected?.length ? selected.join(", ") : null;
+  }
 
   const trigger: EventType = key.fromMe ? "message.sent" : "message.received";
   // Edits are only `message.updated`; everything else goes out under its trigger too
@@ -315,12 +273,17 @@ export function normalizeMessage(msg: WAMessage, ctx: NormalizeContext, opts: { 
     sender,
     participants,
     type,
-    text: content && contentKey ? textOf(content, contentKey) : null,
-    caption,
+    text,
+    caption: read?.caption ?? null,
     quotedId,
     location,
     reaction,
     media,
+    ...(read?.poll ? { poll: read.poll } : {}),
+    ...(pollVote ? { pollVote } : {}),
+    ...(read?.selectedId !== undefined ? { selectedId: read.selectedId } : {}),
+    ...(read?.choices?.length ? { choices: read.choices } : {}),
+    ...(viewOnce ? { viewOnce } : {}),
     timestamp: toNumber(msg.messageTimestamp) ?? 0,
     history: opts.history,
     raw: jsonSafe(msg),

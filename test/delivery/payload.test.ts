@@ -175,7 +175,9 @@ describe("buildPayload: the whole body", () => {
 });
 
 describe("buildPayload: text, caption and file name by message type", () => {
-  // [type, text, caption, file_name] for a message that carries all three.
+  // [type, text, caption, file_name] for a message that carries all three. Cooby's own
+  // rule where it has one (text for chat, media and documents; none where the kind has a
+  // field of its own or no words); the words a person sees for the kinds it is silent on.
   const rows: [MessageType, string | null, string | null, string | null][] = [
     ["chat", "T", null, null],
     ["image", "T", "C", null],
@@ -188,30 +190,37 @@ describe("buildPayload: text, caption and file name by message type", () => {
     ["csv", "T", "C", "f.bin"],
     ["doc", "T", "C", "f.bin"],
     ["location", null, null, null],
-    ["live_location", null, null, null],
+    ["live_location", "T", "C", null],
     ["vcard", null, null, null],
-    ["multi_vcard", null, null, null],
+    ["multi_vcard", "T", null, null],
     ["revoked", null, null, null],
     ["reaction", null, null, null],
-    ["poll_creation", null, null, null],
-    ["poll_update", null, null, null],
-    ["call_log", null, null, null],
+    ["poll_creation", "T", null, null],
+    ["poll_update", "T", null, null],
+    ["call_log", "T", null, null],
     ["ciphertext", null, null, null],
-    ["buttons_response", null, null, null],
-    ["list_response", null, null, null],
-    ["template_button_reply", null, null, null],
-    ["interactive", null, null, null],
-    ["order", null, null, null],
-    ["product", null, null, null],
-    ["payment", null, null, null],
-    ["event_creation", null, null, null],
-    ["gif", null, "C", null],
-    ["protocol", null, null, null],
-    ["e2e_notification", null, null, null],
-    ["notification_template", null, null, null],
-    ["group_notification", null, null, null],
-    ["broadcast_notification", null, null, null],
-    ["unknown", null, null, null],
+    ["buttons_response", "T", null, null],
+    ["list_response", "T", null, null],
+    ["template_button_reply", "T", null, null],
+    ["interactive", "T", null, null],
+    ["interactive_response", "T", null, null],
+    ["buttons", "T", null, null],
+    ["list", "T", null, null],
+    ["order", "T", null, null],
+    ["product", "T", null, null],
+    ["payment", "T", null, null],
+    ["event_creation", "T", null, null],
+    ["gif", "T", "C", null],
+    ["ptv", "T", "C", null],
+    ["sticker_pack", "T", null, null],
+    ["groups_v4_invite", "T", null, null],
+    ["newsletter_admin_invite", "T", null, null],
+    ["protocol", "T", null, null],
+    ["e2e_notification", "T", null, null],
+    ["notification_template", "T", null, null],
+    ["group_notification", "T", null, null],
+    ["broadcast_notification", "T", null, null],
+    ["unknown", "T", null, null],
   ];
 
   test("the table covers every message type", () => {
@@ -230,7 +239,8 @@ describe("buildPayload: text, caption and file name by message type", () => {
     ["video", "C"],
     ["document", "C"],
     ["pdf", "C"],
-    ["gif", null],
+    ["gif", "C"],
+    ["ptv", "C"],
     ["audio", null],
   ];
   test.each(captionOnly)("%s with only a caption: text %p", (type, text) => {

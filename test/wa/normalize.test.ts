@@ -194,7 +194,9 @@ const media = (mime: string, bytes: number, fileName: string | null = null) => (
   file_size: bytes,
   file_name: fileName,
 });
-const doc = (fileName: string | null, mimetype: string) => ({ documentMessage: { fileName, mimetype, fileLength: size(2048), mediaKey: MEDIA_KEY, caption: "see attached" } });
+/** Where WhatsApp says the bytes are: without these a message has nothing to download. */
+const bytes = { mediaKey: MEDIA_KEY, directPath: "/v/t62.7118-24/0000_n.enc?ccb=11-4" };
+const doc = (fileName: string | null, mimetype: string) => ({ documentMessage: { fileName, mimetype, fileLength: size(2048), ...bytes, caption: "see attached" } });
 const vcard = "BEGIN:VCARD\nVERSION:3.0\nFN:Carol\nTEL;type=CELL;waid=15557000003:+1 555 700 0003\nEND:VCARD";
 const target = { remoteJid: pn(ALICE.phone), fromMe: true, id: "3EB0TARGET" };
 const PM = proto.Message.ProtocolMessage.Type;
@@ -210,15 +212,15 @@ describe("what: one row per kind of content", () => {
     ],
     [
       "image with caption; size is a protobuf Long",
-      { imageMessage: { caption: "the receipt", mimetype: "image/jpeg", fileLength: size(48_213), mediaKey: MEDIA_KEY } },
+      { imageMessage: { caption: "the receipt", mimetype: "image/jpeg", fileLength: size(48_213), ...bytes } },
       { ...nothing, type: "image", caption: "the receipt", media: media("image/jpeg", 48_213) },
     ],
-    ["video", { videoMessage: { caption: "unboxing", mimetype: "video/mp4", fileLength: size(1_000_000) } }, { type: "video", caption: "unboxing", media: media("video/mp4", 1_000_000) }],
-    ["gif (a looping video)", { videoMessage: { gifPlayback: true, mimetype: "video/mp4", fileLength: size(300) } }, { type: "gif", caption: null, media: media("video/mp4", 300) }],
-    ["audio", { audioMessage: { mimetype: "audio/mpeg", fileLength: size(7000) } }, { type: "audio", media: media("audio/mpeg", 7000) }],
-    ["voice note (ptt)", { audioMessage: { ptt: true, mimetype: "audio/ogg; codecs=opus", fileLength: size(7000) } }, { type: "ptt", media: media("audio/ogg; codecs=opus", 7000) }],
-    ["sticker", { stickerMessage: { mimetype: "image/webp", fileLength: size(9000) } }, { type: "sticker", caption: null, media: media("image/webp", 9000) }],
-    ["a 5 GB file: the Long's high word counts", { documentMessage: { fileName: "backup.tar", mimetype: "application/x-tar", fileLength: size(5_000_000_000) } }, { type: "document", media: media("application/x-tar", 5_000_000_000, "backup.tar") }],
+    ["video", { videoMessage: { caption: "unboxing", mimetype: "video/mp4", fileLength: size(1_000_000), ...bytes } }, { type: "video", caption: "unboxing", media: media("video/mp4", 1_000_000) }],
+    ["gif (a looping video)", { videoMessage: { gifPlayback: true, mimetype: "video/mp4", fileLength: size(300), ...bytes } }, { type: "gif", caption: null, media: media("video/mp4", 300) }],
+    ["audio", { audioMessage: { mimetype: "audio/mpeg", fileLength: size(7000), ...bytes } }, { type: "audio", media: media("audio/mpeg", 7000) }],
+    ["voice note (ptt)", { audioMessage: { ptt: true, mimetype: "audio/ogg; codecs=opus", fileLength: size(7000), ...bytes } }, { type: "ptt", media: media("audio/ogg; codecs=opus", 7000) }],
+    ["sticker", { stickerMessage: { mimetype: "image/webp", fileLength: size(9000), ...bytes } }, { type: "sticker", caption: null, media: media("image/webp", 9000) }],
+    ["a 5 GB file: the Long's high word counts", { documentMessage: { fileName: "backup.tar", mimetype: "application/x-tar", fileLength: size(5_000_000_000), ...bytes } }, { type: "document", media: media("application/x-tar", 5_000_000_000, "backup.tar") }],
     ["document .pdf", doc("Rechnung 2026-11.pdf", "application/octet-stream"), { type: "pdf", caption: "see attached", media: media("application/octet-stream", 2048, "Rechnung 2026-11.pdf") }],
     ["document .CSV", doc("EXPORT.CSV", "text/plain"), { type: "csv" }],
     ["document .docx", doc("contract.docx", "application/octet-stream"), { type: "doc" }],
@@ -248,9 +250,17 @@ describe("what: one row per kind of content", () => {
     ],
     ["poll", { pollCreationMessageV3: { name: "Lunch?", options: [{ optionName: "Pizza" }, { optionName: "Sushi" }], selectableOptionsCount: 1 } }, { type: "poll_creation", text: "Lunch?" }],
     ["disappearing message (ephemeral wrapper)", { ephemeralMessage: { message: { extendedTextMessage: { text: "gone in 7 days" } } } }, { type: "chat", text: "gone in 7 days" }],
-    ["view once image", { viewOnceMessageV2: { message: { imageMessage: { mimetype: "image/jpeg", fileLength: size(10) } } } }, { type: "image", media: media("image/jpeg", 10) }],
+    // A linked device cannot open view-once media: delivered as what it is, with nothing to download.
+    ["view once image", { viewOnceMessageV2: { message: { imageMessage: { mimetype: "image/jpeg", fileLength: size(10), ...bytes } } } }, { type: "image", media: null, viewOnce: true }],
+    ["round video note (ptv)", { ptvMessage: { mimetype: "video/mp4", fileLength: size(689_530), seconds: 7, ...bytes } }, { type: "ptv", media: media("video/mp4", 689_530) }],
+    [
+      "a caption-only edit of an image: no media bytes, no download",
+      { protocolMessage: { type: PM.MESSAGE_EDIT, key: target, editedMessage: { imageMessage: { caption: "new caption" } } } },
+      { type: "image", caption: "new caption", media: null, quotedId: target.id },
+      ["message.updated"],
+    ],
     ["first group message with its sender key", { senderKeyDistributionMessage: { groupId: GROUP }, conversation: "first" }, { type: "chat", text: "first" }],
-    ["something newer than this build knows", { pinInChatMessage: { key: target, type: 1 } }, { type: "unknown", text: null }],
+    ["something newer than this build knows, with words in it", { scheduledCallCreationMessage: { title: "Weekly sync", callType: 1 } }, { type: "unknown", text: "Weekly sync" }],
   ];
   test.each(cases)("%s", (_name, content, expected, events = ["message.received"]) => {
     const out = normalized(live({}, content));
