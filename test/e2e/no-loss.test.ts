@@ -82,7 +82,7 @@ describe("kill -9 during the catch-up after a restart", () => {
 
 describe("kill -9 during the first login and its history sync", () => {
   const HISTORY = 3000;
-  const points = [0, 40, 120, 300, 700];
+  const points = [0, 40, 80, 150, 220, 300, 450, 700];
   for (const at of points)
     test(`killed ${at} ms after the QR scan: after a restart every history message is stored`, async () => {
       const rig = await startRig();
