@@ -5,7 +5,7 @@
 // `--expect` messages of that prefix have arrived.
 // Usage (from live.ts): bun bench/bare-baileys.ts --url ws://… --expect lat:2000,tp:5000
 import { parseArgs } from "node:util";
-import { startClient } from "../test/wa-emulator/client.ts";
+import { pairedClient, say } from "./pairedClient.ts";
 
 const { values } = parseArgs({ options: { url: { type: "string" }, expect: { type: "string", default: "" } } });
 const expected = new Map(
@@ -15,15 +15,8 @@ const expected = new Map(
   }),
 );
 const wall = () => performance.timeOrigin + performance.now();
-const say = (o: unknown) => process.stdout.write(`${JSON.stringify(o)}\n`);
 
-const first = startClient({ url: values.url!, history: false });
-say({ qr: await first.qr() });
-await first.closed();
-first.end();
-const client = startClient({ url: values.url!, history: false, auth: first.auth });
-await client.open();
-await client.waitFor("connection.update", (u) => u.receivedPendingNotifications === true);
+const client = await pairedClient(values.url!);
 
 const seen = new Map<string, { latencies: number[]; first: number; last: number }>();
 client.sock.ev.on("messages.upsert", ({ messages }) => {

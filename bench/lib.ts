@@ -57,3 +57,26 @@ export async function peakRssMb(pid: number = process.pid): Promise<number> {
   const kb = Number(/VmHWM:\s+(\d+)\s+kB/.exec(status)?.[1] ?? Number.NaN);
   return kb / 1024;
 }
+
+/**
+ * A process's or thread's name and CPU time in ms from its /proc stat file (Linux, 100
+ * ticks a second); null if it has ended. The name may hold spaces and parentheses, so the
+ * fields are counted from the last ") ".
+ */
+export async function readStat(path: string): Promise<{ name: string; user: number; sys: number } | null> {
+  const raw = await Bun.file(path).text().catch(() => "");
+  if (!raw) return null;
+  const fields = raw.slice(raw.lastIndexOf(") ") + 2).split(" ");
+  return { name: raw.slice(raw.indexOf("(") + 1, raw.lastIndexOf(")")), user: Number(fields[11]) * 10, sys: Number(fields[12]) * 10 };
+}
+
+/** CPU time (user + system) a process has used, in ms; this process's own from process.cpuUsage. */
+export async function cpuMs(pid: number): Promise<number> {
+  if (pid === process.pid) {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  }
+  const stat = await readStat(`/proc/${pid}/stat`);
+  if (!stat) throw new Error(`process ${pid} is gone`);
+  return stat.user + stat.sys;
+}

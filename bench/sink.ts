@@ -9,6 +9,8 @@ export interface Arrival {
   text: string;
   webhookId: string;
   history: boolean;
+  /** The request body's length in bytes. */
+  bytes: number;
   /** Wall-clock ms when the request had arrived. */
   at: number;
 }
@@ -24,7 +26,8 @@ function serve(): void {
       const url = new URL(req.url);
       if (req.method === "POST") {
         const at = wall();
-        const body = (await req.json()) as { chat_id?: string; seq: number; history?: boolean; message?: { id: string; text: string | null } };
+        const raw = await req.text();
+        const body = JSON.parse(raw) as { chat_id?: string; seq: number; history?: boolean; message?: { id: string; text: string | null } };
         arrivals.push({
           chat: body.chat_id ?? "",
           seq: body.seq,
@@ -32,6 +35,7 @@ function serve(): void {
           text: body.message?.text ?? "",
           webhookId: req.headers.get("webhook-id") ?? "",
           history: body.history === true,
+          bytes: Buffer.byteLength(raw),
           at,
         });
         return new Response("ok");
