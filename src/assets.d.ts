@@ -11,7 +11,15 @@ declare module "*.png" {
   const path: string;
   export default path;
 }
+declare module "*.ico" {
+  const path: string;
+  export default path;
+}
 declare module "swagger-ui-dist/swagger-ui-bundle.js" {
   const path: string;
   export default path;
+}
+declare module "*.html" {
+  const text: string;
+  export default text;
 }

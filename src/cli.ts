@@ -2,7 +2,22 @@
 // environment (see config.ts); flags only choose what to do.
 import { SETTINGS } from "./config.ts";
 
-export type Command = { kind: "serve" } | { kind: "doctor" } | { kind: "version" } | { kind: "help" } | { kind: "usage_error"; message: string };
+export type Command =
+  | { kind: "serve" }
+  | { kind: "doctor" }
+  | { kind: "version" }
+  | { kind: "help" }
+  | { kind: "backup"; file: string | null }
+  | RestoreCommand
+  | { kind: "usage_error"; message: string };
+
+export interface RestoreCommand {
+  kind: "restore";
+  /** A local archive, or a key (or name) in the S3 bucket. */
+  source: string;
+  dataDir: string;
+  force: boolean;
+}
 
 export function usage(version: string): string {
   const rows = SETTINGS.map((s) => `  ${s.env.padEnd(22)} ${s.help}\n  ${"".padEnd(22)} default: ${s.default}; accepts ${s.form}`);
@@ -11,8 +26,15 @@ export function usage(version: string): string {
     "",
     "Usage:",
     "  wahook [serve]      start the daemon (API and Swagger UI at http://<host>:<port>/swagger)",
-    "  wahook doctor       check this machine before pairing: data folder, database, clock,",
-    "                      DNS, TLS and one WhatsApp handshake (pairs nothing); exit 1 on a failure",
+    "  wahook doctor       check this machine before pairing: data folder, database, open-files",
+    "                      limit against the accounts, clock, DNS, TLS and one WhatsApp",
+    "                      handshake (pairs nothing); exit 1 on a failure",
+    "  wahook backup [FILE] back up the data folder (database + media) while the daemon runs: into",
+    "                      FILE, or into WAHOOK_BACKUP_DIR and the S3 bucket when configured",
+    "  wahook restore ARCHIVE|S3-KEY --data-dir DIR [--force]",
+    "                      restore a backup into DIR after checking it (refused while a daemon",
+    "                      uses DIR; --force replaces what DIR holds, keeping it in",
+    "                      DIR/.before-restore-<time>); then start wahook on DIR",
     "  wahook --version    print the version",
     "  wahook --help       print this help",
     "",
@@ -25,6 +47,8 @@ export function usage(version: string): string {
 export function parseArgs(argv: string[]): Command {
   const args = argv.filter(Boolean);
   if (args.length === 0) return { kind: "serve" };
+  if (args[0] === "backup" && args.length <= 2 && !args[1]?.startsWith("-")) return { kind: "backup", file: args[1] ?? null };
+  if (args[0] === "restore") return parseRestore(args.slice(1));
   if (args.length === 1) {
     const [a] = args;
     if (a === "serve") return { kind: "serve" };
@@ -64,4 +88,20 @@ export function describeStartupFailure(error: unknown, where: { host: string; po
     default:
       return message;
   }
+}
+
+function parseRestore(args: string[]): Command {
+  let dataDir: string | null = null;
+  let force = false;
+  const sources: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === "--force") force = true;
+    else if (a === "--data-dir") dataDir = args[++i] ?? "";
+    else if (a.startsWith("--data-dir=")) dataDir = a.slice("--data-dir=".length);
+    else if (a.startsWith("-")) return { kind: "usage_error", message: `restore: unknown option ${a}` };
+    else sources.push(a);
+  }
+  if (sources.length !== 1 || !dataDir) return { kind: "usage_error", message: "restore needs one archive (a file or an S3 key) and --data-dir DIR" };
+  return { kind: "restore", source: sources[0]!, dataDir, force };
 }

@@ -4,6 +4,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import { resolve } from "node:path";
+import { Cron } from "croner";
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
@@ -29,6 +30,8 @@ export interface Config {
   waMediaUrl: string | null;
   /** Noise certificate root public key override (hex), for the test emulator only. */
   waRootKey: string | null;
+  /** How long each pairing QR lives, for tests of the QR refresh; null = WhatsApp's 60 s, then 20 s. */
+  waQrTimeoutMs: number | null;
   mediaMaxBytes: number;
   mediaTtlMs: number;
   /** How long a message WhatsApp could not decrypt yet waits for its content before it goes out as `ciphertext`. */
@@ -37,9 +40,41 @@ export interface Config {
   metricsPublic: boolean;
   /** SQLite `synchronous`: `normal` survives a crash or kill -9, `full` also a power cut. */
   dbSync: DbSync;
+  /** Days dead letters are kept after their last attempt; null: until replayed or their webhook is deleted. */
+  deadLetterDays: number | null;
+  /** Days stored messages are kept after they were sent; null: kept. */
+  messageRetentionDays: number | null;
+  /** `auto`: wahook checkpoints its WAL; `external`: a replication tool (Litestream) does. */
+  walCheckpoint: WalCheckpoint;
+  backup: BackupConfig;
+  /** Print pairing QR codes as terminal art when stdout is a terminal (never into a log file or journal). */
+  qrTerminal: boolean;
 }
 
 export type DbSync = "normal" | "full";
+
+export type WalCheckpoint = "auto" | "external";
+
+export interface BackupConfig {
+  /** Where archives are written (API, schedule, `wahook backup` without a file). */
+  dir: string;
+  /** croner pattern of scheduled backups, or null. */
+  cron: string | null;
+  /** Scheduled backups kept (locally and in S3); manual ones are not counted. */
+  keep: number;
+  s3: BackupS3 | null;
+}
+
+/** An S3-compatible store for archives. The keys are secrets: never logged or echoed. */
+export interface BackupS3 {
+  bucket: string;
+  endpoint: string | null;
+  region: string | null;
+  /** "" or ending with "/". */
+  prefix: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+}
 
 interface Setting {
   env: string;
@@ -60,6 +95,7 @@ export const SETTINGS: Setting[] = [
   { env: "WAHOOK_WA_URL", default: "(WhatsApp's own)", form: "a ws:// or wss:// URL", help: "WhatsApp web socket override, for the test emulator" },
   { env: "WAHOOK_WA_MEDIA_URL", default: "(WhatsApp's own)", form: "an http(s) URL", help: "media host override (replaces https://mmg.whatsapp.net), for the test emulator" },
   { env: "WAHOOK_WA_ROOT_KEY", default: "(WhatsApp's own)", form: "64 hex characters", help: "testing only: trust this Noise certificate root key (the emulator's)" },
+  { env: "WAHOOK_WA_QR_TIMEOUT_S", default: "(60, then 20)", form: "an integer 1-600", help: "testing only: how long each pairing QR lives before the next replaces it" },
   { env: "WAHOOK_MEDIA_MAX_MB", default: "15", form: "an integer 0-2048", help: "media larger than this is not downloaded (file_url null, file_size set)" },
   { env: "WAHOOK_MEDIA_TTL_DAYS", default: "7", form: "an integer 1-365", help: "how long media links handed to receivers stay valid" },
   {
@@ -68,7 +104,19 @@ export const SETTINGS: Setting[] = [
     form: "an integer 0-3600",
     help: "how long a message the linked device could not decrypt yet waits for WhatsApp's retry before it is delivered as type ciphertext (its chat waits with it)",
   },
-  { env: "WAHOOK_RETENTION_DAYS", default: "30", form: "an integer 1-3650", help: "days delivered events and attempts are kept" },
+  { env: "WAHOOK_RETENTION_DAYS", default: "30", form: "an integer 1-3650", help: "days delivered events and their attempts are kept, counted from their delivery" },
+  {
+    env: "WAHOOK_DEAD_LETTER_DAYS",
+    default: "keep",
+    form: "keep, or an integer 1-3650",
+    help: "days dead letters and their attempts are kept after their last attempt; keep: until replayed or their webhook is deleted",
+  },
+  {
+    env: "WAHOOK_MESSAGE_RETENTION_DAYS",
+    default: "keep",
+    form: "keep, or an integer 1-36500",
+    help: "days stored messages and their media are kept after they were sent (never while a delivery of them is open or dead-lettered); keep: forever",
+  },
   { env: "WAHOOK_METRICS_PUBLIC", default: "false", form: "true or false", help: "serve /metrics without an API key" },
   {
     env: "WAHOOK_DB_SYNC",
@@ -76,6 +124,22 @@ export const SETTINGS: Setting[] = [
     form: "normal or full",
     help: "normal: every commit survives a crash or kill -9; full: also a power cut, at about 1 ms of disk sync per commit",
   },
+  {
+    env: "WAHOOK_WAL_CHECKPOINT",
+    default: "auto",
+    form: "auto or external",
+    help: "auto: wahook copies its write-ahead log into the database; external: left to a replication tool such as Litestream (without one the log only grows)",
+  },
+  { env: "WAHOOK_BACKUP_DIR", default: "./wahook-backups", form: "a directory path", help: "where backups are written (POST /v1/backups, the schedule, `wahook backup`); created with mode 0700" },
+  { env: "WAHOOK_BACKUP_CRON", default: "(none: no scheduled backups)", form: "a cron pattern, e.g. 0 3 * * * (5 or 6 fields, or @daily)", help: "when scheduled backups run (server time)" },
+  { env: "WAHOOK_BACKUP_KEEP", default: "7", form: "an integer 1-1000", help: "scheduled backups kept, locally and in S3; older ones are deleted (manual backups are not counted)" },
+  { env: "WAHOOK_BACKUP_S3_BUCKET", default: "(none: no upload)", form: "a bucket name (3-63 letters, digits, dots, hyphens)", help: "S3-compatible bucket every backup is uploaded to; needs the two keys below" },
+  { env: "WAHOOK_BACKUP_S3_ENDPOINT", default: "(AWS)", form: "an http(s) URL", help: "the S3-compatible store's endpoint (MinIO, R2, B2, Wasabi…)" },
+  { env: "WAHOOK_BACKUP_S3_REGION", default: "(the store's default)", form: "a region name, e.g. eu-central-1", help: "the bucket's region" },
+  { env: "WAHOOK_BACKUP_S3_PREFIX", default: "(none)", form: "a key prefix, e.g. wahook/ (a / is added)", help: "put before every archive name in the bucket" },
+  { env: "WAHOOK_BACKUP_S3_ACCESS_KEY_ID", default: "(none)", form: "an access key id (needed with WAHOOK_BACKUP_S3_BUCKET)", help: "S3 access key id" },
+  { env: "WAHOOK_BACKUP_S3_SECRET_ACCESS_KEY", default: "(none)", form: "a secret access key (needed with WAHOOK_BACKUP_S3_BUCKET)", help: "S3 secret key; never logged" },
+  { env: "WAHOOK_QR_TERMINAL", default: "false", form: "true or false", help: "print pairing QR codes as terminal art when stdout is a terminal (never into logs)" },
 ];
 
 export class ConfigError extends Error {
@@ -199,12 +263,23 @@ export function loadConfig(env: Env = envWithDotenv()): Config {
     waUrl: url(env, "WAHOOK_WA_URL", ["ws:", "wss:"]),
     waMediaUrl: url(env, "WAHOOK_WA_MEDIA_URL", ["http:", "https:"]),
     waRootKey: rootKey(env),
+    waQrTimeoutMs: env.WAHOOK_WA_QR_TIMEOUT_S ? integer(env, "WAHOOK_WA_QR_TIMEOUT_S", 0, 1, 600) * 1000 : null,
     mediaMaxBytes: integer(env, "WAHOOK_MEDIA_MAX_MB", 15, 0, 2048) * 1024 * 1024,
     mediaTtlMs: integer(env, "WAHOOK_MEDIA_TTL_DAYS", 7, 1, 365) * 86_400_000,
     decryptGraceMs: integer(env, "WAHOOK_DECRYPT_GRACE_S", 15, 0, 3600) * 1000,
     retentionDays: integer(env, "WAHOOK_RETENTION_DAYS", 30, 1, 3650),
     metricsPublic: boolean(env, "WAHOOK_METRICS_PUBLIC", false),
     dbSync: dbSync(env),
+    deadLetterDays: daysOrKeep(env, "WAHOOK_DEAD_LETTER_DAYS", 3650),
+    messageRetentionDays: daysOrKeep(env, "WAHOOK_MESSAGE_RETENTION_DAYS", 36500),
+    walCheckpoint: walCheckpoint(env),
+    backup: {
+      dir: resolve(env.WAHOOK_BACKUP_DIR || "./wahook-backups"),
+      cron: cron(env, "WAHOOK_BACKUP_CRON"),
+      keep: integer(env, "WAHOOK_BACKUP_KEEP", 7, 1, 1000),
+      s3: s3(env),
+    },
+    qrTerminal: boolean(env, "WAHOOK_QR_TERMINAL", false),
   };
 }
 
@@ -221,4 +296,57 @@ function dbSync(env: Env): DbSync {
   const v = raw.toLowerCase();
   if (v === "normal" || v === "full") return v;
   return bad("WAHOOK_DB_SYNC", raw);
+}
+
+/** `keep` (or unset) → null; else days. */
+function daysOrKeep(env: Env, name: string, max: number): number | null {
+  const raw = env[name];
+  if (raw === undefined || raw === "" || raw.toLowerCase() === "keep") return null;
+  return integer(env, name, 0, 1, max);
+}
+
+function walCheckpoint(env: Env): WalCheckpoint {
+  const raw = env.WAHOOK_WAL_CHECKPOINT;
+  if (raw === undefined || raw === "") return "auto";
+  const v = raw.toLowerCase();
+  if (v === "auto" || v === "external") return v;
+  return bad("WAHOOK_WAL_CHECKPOINT", raw);
+}
+
+function cron(env: Env, name: string): string | null {
+  const raw = env[name]?.trim();
+  if (!raw) return null;
+  try {
+    new Cron(raw, { paused: true }).stop();
+  } catch {
+    bad(name, raw);
+  }
+  return raw;
+}
+
+const S3_VARIABLES = [
+  "WAHOOK_BACKUP_S3_BUCKET",
+  "WAHOOK_BACKUP_S3_ENDPOINT",
+  "WAHOOK_BACKUP_S3_REGION",
+  "WAHOOK_BACKUP_S3_PREFIX",
+  "WAHOOK_BACKUP_S3_ACCESS_KEY_ID",
+  "WAHOOK_BACKUP_S3_SECRET_ACCESS_KEY",
+];
+
+/** Any S3 setting asks for uploads; then the bucket and both keys must be there. */
+function s3(env: Env): BackupS3 | null {
+  if (!S3_VARIABLES.some((name) => env[name])) return null;
+  const bucket = env.WAHOOK_BACKUP_S3_BUCKET ?? "";
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{1,61}[A-Za-z0-9]$/.test(bucket)) bad("WAHOOK_BACKUP_S3_BUCKET", bucket);
+  // Keys are never repeated, not even in the message that refuses them.
+  const accessKeyId = env.WAHOOK_BACKUP_S3_ACCESS_KEY_ID ?? "";
+  if (!accessKeyId || /\s/.test(accessKeyId)) bad("WAHOOK_BACKUP_S3_ACCESS_KEY_ID", accessKeyId ? "<hidden>" : "");
+  const secretAccessKey = env.WAHOOK_BACKUP_S3_SECRET_ACCESS_KEY ?? "";
+  if (!secretAccessKey || /\s/.test(secretAccessKey)) bad("WAHOOK_BACKUP_S3_SECRET_ACCESS_KEY", secretAccessKey ? "<hidden>" : "");
+  const region = env.WAHOOK_BACKUP_S3_REGION || null;
+  if (region !== null && !/^[A-Za-z0-9-]{2,40}$/.test(region)) bad("WAHOOK_BACKUP_S3_REGION", region);
+  const rawPrefix = (env.WAHOOK_BACKUP_S3_PREFIX ?? "").replace(/^\/+/, "");
+  if (!/^[A-Za-z0-9!_.*'()/-]*$/.test(rawPrefix)) bad("WAHOOK_BACKUP_S3_PREFIX", rawPrefix);
+  const prefix = rawPrefix && !rawPrefix.endsWith("/") ? `${rawPrefix}/` : rawPrefix;
+  return { bucket, endpoint: url(env, "WAHOOK_BACKUP_S3_ENDPOINT", ["http:", "https:"]), region, prefix, accessKeyId, secretAccessKey };
 }

@@ -8,6 +8,8 @@ import { isIP } from "node:net";
 import { join } from "node:path";
 import { connect as tlsConnect } from "node:tls";
 import type { Config } from "./config.ts";
+import { accountCapacity, raiseOpenFilesLimit, type OpenFilesLimit } from "./openFiles.ts";
+import { countResumable } from "./store/accounts.ts";
 import { openStore } from "./store/db.ts";
 import { probeWhatsApp, whatsappSocketUrl } from "./wa/probe.ts";
 import { trustCertificateRoot } from "./wa/transport.ts";
@@ -83,6 +85,36 @@ export function checkDatabase(dir: string): Check {
   } catch (e) {
     return fail(`database ${file}: ${message(e)} — check the data folder above, free disk space, or restore a backup`);
   }
+}
+
+/** Handles a daemon holds before its first account (measured on the compiled binary: 12), rounded up. */
+const DAEMON_BASE_HANDLES = 16;
+const RAISE_LIMIT = "raise it: LimitNOFILE=65536 in the systemd unit, --ulimit nofile=65536:65536 for docker run, ulimit -n in a shell";
+
+/**
+ * Every account holds one open file (its socket) and a few hundred more stay free for
+ * everything else (openFiles.ts): the accounts a start would connect against the room the
+ * limit leaves. This process's limit: the service's own is what LimitNOFILE or --ulimit set.
+ */
+export function checkOpenFiles(dir: string, limit: OpenFilesLimit = raiseOpenFilesLimit()): Check {
+  if (limit.soft === null) return { status: "skip", text: "open files: this platform does not say what the limit is" };
+  let accounts = 0;
+  try {
+    const store = openStore(join(dir, "wahook.db"));
+    try {
+      accounts = countResumable(store.sqlite);
+    } finally {
+      store.close();
+    }
+  } catch {
+    // The database check reports what is wrong with it.
+  }
+  const room = accountCapacity(limit.soft, DAEMON_BASE_HANDLES);
+  const raised = limit.raisedFrom === null ? "" : `, raised from ${limit.raisedFrom}`;
+  const text = `open files: limit ${limit.soft} (hard ${limit.hard ?? "unlimited"}${raised}) leaves room for ${room} WhatsApp accounts; ${accounts} paired`;
+  if (accounts > room) return fail(`${text}: ${accounts - room} would wait as failed (resource_limit) — ${RAISE_LIMIT}`);
+  if (accounts > room * 0.8) return { status: "warn", text: `${text}: little room to pair more — ${RAISE_LIMIT}` };
+  return ok(text);
 }
 
 export async function checkDns(host: string, timeoutMs: number): Promise<Check> {
@@ -174,6 +206,7 @@ export async function runDoctor(config: Config, write: (line: string) => void, o
   const checks: (() => Check | Promise<Check>)[] = [
     () => checkDataDir(config.dataDir),
     () => checkDatabase(config.dataDir),
+    () => checkOpenFiles(config.dataDir),
     () => checkDns(wsUrl.hostname, timeoutMs),
     () => checkTls(wsUrl, timeoutMs),
     () => checkClock(clockSources, timeoutMs),

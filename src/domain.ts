@@ -9,10 +9,39 @@ export const EVENT_TYPES = [
   "message.revoked",
   "message.reaction",
   "backfill.finished",
+  "account.status",
+  "message.status",
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 /** Sent only by `POST /v1/webhooks/:id/test`, never subscribed to. */
 export type DeliveredEventType = EventType | "webhook.test";
+
+/** What `account.status` reports: a linked account's connection changed (README "Operator events"). */
+export const ACCOUNT_STATUSES = ["paired", "open", "reconnecting", "logged_out", "conflict", "failed", "stopped"] as const;
+export type AccountStatus = (typeof ACCOUNT_STATUSES)[number];
+
+export interface AccountStatusChange {
+  status: AccountStatus;
+  /** Why, in words (the close reason, the cause of a failure); null for `open`/`paired`. */
+  reason: string | null;
+  /** WhatsApp's close code, when there was one. */
+  code: number | null;
+  phone: string | null;
+}
+
+/** What `message.status` reports about a message the user sent: WhatsApp's ticks. */
+export type MessageStatusName = "server_ack" | "delivered" | "read" | "played" | "error";
+
+export interface MessageStatusChange {
+  /** Cooby form, as in message payloads. */
+  chatId: string;
+  messageId: string;
+  status: MessageStatusName;
+  /** Whose receipt, in a group (WhatsApp reports per member there); null in 1:1 chats. */
+  recipient: Party | null;
+  /** Unix seconds of the receipt. */
+  at: number;
+}
 
 export const ORDERINGS = ["per_chat", "none"] as const;
 export type Ordering = (typeof ORDERINGS)[number];
@@ -167,6 +196,8 @@ export type AccountState =
   | "reconnecting"
   | "logged_out"
   | "conflict"
+  /** Cannot connect for a reason of this machine's (`problem` says which, e.g. resource_limit); retried by itself. */
+  | "failed"
   | "stopped";
 
 export type DeliveryStatus = "pending" | "in_flight" | "delivered" | "failed";

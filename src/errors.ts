@@ -19,6 +19,15 @@ export const ERRORS = {
   target_forbidden: { status: 422, message: "Link-local and cloud-metadata addresses are never allowed as webhook targets." },
   target_private: { status: 422, message: "Loopback and private addresses are refused unless allowed with WAHOOK_ALLOW_TARGETS." },
   account_open: { status: 409, message: "This account is paired and connected; log it out first to pair another phone." },
+  whatsapp_unreachable: {
+    status: 503,
+    message: "This daemon cannot reach WhatsApp; it keeps retrying with backoff. Run `wahook doctor` on this machine to see why (DNS, firewall, TLS, proxy).",
+  },
+  resource_limit: {
+    status: 503,
+    message:
+      "No file handle is free for another WhatsApp connection: the open-files limit is reached. Raise it (systemd LimitNOFILE=65536, docker run --ulimit nofile=65536:65536) and restart; `wahook doctor` shows the limit against the account count.",
+  },
   qr_unavailable: { status: 503, message: "No QR code yet: the connection to WhatsApp is still starting. Try again in a few seconds." },
   media_link_invalid: { status: 404, message: "This media link is not valid; use the file_url of the webhook exactly as sent." },
   media_link_expired: { status: 410, message: "This media link has expired; links last WAHOOK_MEDIA_TTL_DAYS days." },
@@ -28,10 +37,21 @@ export const ERRORS = {
   unknown_chat: { status: 422, message: "A chat in chat_ids has no stored messages for this account; see GET /v1/accounts/{id}/chats." },
   no_webhook: { status: 422, message: "No webhook takes this account's messages; create one (POST /v1/webhooks) or pass webhook_ids." },
   backfill_state: { status: 409, message: "The backfill is not in a state that allows this; see its `state`." },
+  backup_running: { status: 409, message: "A backup is being made right now; wait until GET /v1/backups no longer shows it under `running`." },
+  backup_store_unavailable: { status: 502, message: "The S3 store for backups did not answer as expected; see the server log. Archives in WAHOOK_BACKUP_DIR are not affected." },
+  storage_full: {
+    status: 507,
+    message: "The disk holding the data folder is full, so nothing was changed. No message is lost: WhatsApp keeps them until they can be stored. Free space; wahook resumes by itself (GET /health).",
+  },
   internal: { status: 500, message: "Something went wrong on our side; the request was not applied. See the server log." },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;
+
+/** What an account that cannot reach WhatsApp says, with the underlying error. */
+export function unreachableMessage(cause: string): string {
+  return `This daemon cannot reach WhatsApp (${cause}); it keeps retrying. Run \`wahook doctor\` on this machine to see why.`;
+}
 
 export class ApiError extends Error {
   readonly status: number;

@@ -18,16 +18,23 @@ import { buildTestMessage } from "./delivery/payload.ts";
 import { DeliveryWorker, disableLongFailing } from "./delivery/worker.ts";
 import { enqueueTestEvent, ingestMessage, type IngestDeps } from "./ingest/ingest.ts";
 import { signMediaToken } from "./mediaToken.ts";
-import { accountContact } from "./store/accounts.ts";
+import { accountContact, markResuming } from "./store/accounts.ts";
+import { raiseOpenFilesLimit } from "./openFiles.ts";
 import { kvGetOrSet, mediaOfMessage } from "./store/media.ts";
 import { MEDIA_HOLD_MS } from "./wa/limits.ts";
 import type { AccountManager } from "./wa/accounts.ts";
 import type { WaStage } from "./wa/stage.ts";
 import { startJobs } from "./jobs/index.ts";
+import { startDataStage } from "./dataStage.ts";
+import { renderStorageMetrics } from "./storageStats.ts";
 import { BackfillRunner, DEFAULT_RATE_PER_S, endBackfill, HISTORY_SETTLE_MS, OLDER_PER_REQUEST } from "./backfill/runner.ts";
 import { ingestHistory, type HistoryDeps } from "./ingest/history.ts";
+import { queueAccountStatus, queueMessageStatus } from "./ingest/statusEvents.ts";
 import { recordOlderAnswer } from "./store/backfills.ts";
 import { VERSION } from "./version.ts";
+
+/** Where Baileys connects unless WAHOOK_WA_URL says otherwise (its DEFAULT_CONNECTION_CONFIG). */
+const WHATSAPP_WEB_SOCKET = "wss://web.whatsapp.com/ws/chat";
 
 /** The API's head start over loading Baileys at start-up (see startDaemon). */
 const WA_LOAD_DELAY_MS = 25;
@@ -78,11 +85,17 @@ export interface DaemonOptions {
 }
 
 export async function startDaemon(config: Config, log: Logger, opts: DaemonOptions = {}): Promise<Daemon> {
+  // Before anything opens a file: every WhatsApp account holds one (wa/fdBudget.ts).
+  const openFiles = raiseOpenFilesLimit();
   prepareDataDir(config.dataDir, log);
   const dbFile = join(config.dataDir, "wahook.db");
-  const store = openStore(dbFile, undefined, { synchronous: config.dbSync });
+  const store = openStore(dbFile, undefined, { synchronous: config.dbSync, walCheckpoint: config.walCheckpoint });
+  // Storage health, sizes, backups and retention (dataStage.ts).
+  const data = startDataStage(config, store, log);
+  // Before the API answers: nothing is connected yet, whatever the last run left.
+  markResuming(store.sqlite);
   const checkpointer = new WalCheckpointer(dbFile, store.sqlite, config.dbSync, log);
-  const commit = new GroupCommit(store.sqlite, log);
+  const commit = new GroupCommit(store.sqlite, log, data.storage.report);
   const keys = bootstrapKeys(store.db, config.apiKey);
   if (keys.generated) announceGeneratedKey(keys.generated);
   if (keys.reactivatedEnvKey) log.warn("WAHOOK_API_KEY had been revoked through the API; it works again because it is set in the environment. Change or remove WAHOOK_API_KEY to retire it.");
@@ -92,10 +105,14 @@ export async function startDaemon(config: Config, log: Logger, opts: DaemonOptio
   const mediaKey = Buffer.from(kvGetOrSet(store.sqlite, "media_link_key", randomBytes(32).toString("base64")), "base64");
   /** Known once the server listens (WAHOOK_PORT=0 picks the port then); no link is made before. */
   let publicUrl = config.publicUrl ?? "";
-  const fileUrl = (messageRowid: number | null): string | null => {
+  const fileUrl = (messageRowid: number | null, queuedAt: number): string | null => {
     const row = messageRowid === null ? null : mediaOfMessage(store.sqlite, messageRowid);
     if (row?.status !== "ready") return null;
-    return `${publicUrl}/v1/media/${signMediaToken(mediaKey, row.id, Date.now() + config.mediaTtlMs)}`;
+    // Valid TTL days from when the delivery was queued: a retry sends the very same link (and
+    // body, and signature). Only a replay past that gets a fresh one rather than a dead link.
+    const now = Date.now();
+    const expires = queuedAt + config.mediaTtlMs > now ? queuedAt + config.mediaTtlMs : now + config.mediaTtlMs;
+    return `${publicUrl}/v1/media/${signMediaToken(mediaKey, row.id, expires)}`;
   };
 
   const metrics = new DeliveryMetrics();
@@ -105,8 +122,9 @@ export async function startDaemon(config: Config, log: Logger, opts: DaemonOptio
     allow: config.allowTargets,
     userAgent: `wahook/${VERSION}`,
     accountInfo: (id) => accountContact(store.sqlite, id),
-    fileUrl: (_message, rowid) => fileUrl(rowid),
+    fileUrl: (_message, rowid, queuedAt) => fileUrl(rowid, queuedAt),
     metrics,
+    onDbError: data.storage.report,
   });
   // Filled in once the WhatsApp stage has loaded (below); until then there is nothing to download.
   let wa: WaStage | null = null;
@@ -133,7 +151,7 @@ export async function startDaemon(config: Config, log: Logger, opts: DaemonOptio
     startJobs({
       store,
       log,
-      retentionDays: config.retentionDays,
+      runRetention: data.runRetention,
       wakeDelivery: () => {
         worker.wake();
         wakeMedia();
@@ -161,13 +179,16 @@ export async function startDaemon(config: Config, log: Logger, opts: DaemonOptio
       log,
       waUrl: config.waUrl,
       waRootKey: config.waRootKey,
+      waQrTimeoutMs: config.waQrTimeoutMs,
       waMediaUrl: config.waMediaUrl,
       mediaDir,
       mediaMaxBytes: config.mediaMaxBytes,
-      quietQr: opts.quietQr,
+      // QR art only for an admin watching a terminal who asked for it, never into a journal.
+      quietQr: opts.quietQr || !(config.qrTerminal && process.stdout.isTTY),
       mediaRetryMs: opts.mediaRetryMs,
       wakeDelivery: worker.wake,
       commit,
+      openFiles,
       handlers: {
         deliver: (message, events) => ingestMessage(ingest, message, events),
         storeHistory: (id, messages) => {
@@ -178,6 +199,14 @@ export async function startDaemon(config: Config, log: Logger, opts: DaemonOptio
         historyAnswered: (requestId, count) => {
           if (recordOlderAnswer(store.sqlite, requestId, count, OLDER_PER_REQUEST)) backfills.wake();
         },
+        messageStatus: (accountId, changes) => {
+          let queued = 0;
+          for (const change of changes) queued += queueMessageStatus(store.sqlite, accountId, change);
+          if (queued) worker.wake();
+        },
+      },
+      onAccountStatus: (accountId, change) => {
+        if (queueAccountStatus(store.sqlite, accountId, change)) worker.wake();
       },
     });
     return wa.accounts;
@@ -189,7 +218,21 @@ export async function startDaemon(config: Config, log: Logger, opts: DaemonOptio
     pairingCode: async (id, phone) => (await waReady).pairingCode(id, phone),
     logout: async (id) => (await waReady).logout(id),
     restart: async (id) => (await waReady).restart(id),
-    remove: async (id, purge) => (await waReady).remove(id, purge),
+    remove: (id, purge) => data.removeAccount(id, purge, async () => (await waReady).remove(id, purge)),
+    problem: (id) => wa?.accounts.problem(id) ?? null,
+    // Nothing changes before the stage has loaded; a stream opened that early hears from it once it has.
+    watch: (id, fn) => {
+      let unsubscribe: () => void = () => {};
+      let done = false;
+      void waReady.then((a) => {
+        if (!done) unsubscribe = a.watch(id, fn);
+      });
+      return () => {
+        done = true;
+        unsubscribe();
+      };
+    },
+    currentQr: async (id) => (await waReady).currentQr(id),
   };
 
   const app = createApp({
@@ -202,7 +245,7 @@ export async function startDaemon(config: Config, log: Logger, opts: DaemonOptio
     delivery: {
       sendTest: (webhookId, ordering) => enqueueTestEvent(ingest, webhookId, ordering, buildTestMessage(null, Date.now())),
       wake: worker.wake,
-      metrics: () => renderPrometheus(metrics, allQueueDepths(store.sqlite), Date.now(), checkpointer),
+      metrics: () => renderPrometheus(metrics, allQueueDepths(store.sqlite), Date.now(), checkpointer) + renderStorageMetrics(data.stats.sizes()),
     },
     accounts: accountsApi,
     backfills: {
@@ -214,6 +257,8 @@ export async function startDaemon(config: Config, log: Logger, opts: DaemonOptio
       },
     },
     media: { dir: mediaDir, key: mediaKey },
+    backups: data.backups,
+    storage: { problem: () => data.storage.problem, stats: () => data.stats.read() },
   });
   const server = Bun.serve({
     hostname: config.host,
@@ -226,10 +271,23 @@ export async function startDaemon(config: Config, log: Logger, opts: DaemonOptio
   setTimeout(listening, WA_LOAD_DELAY_MS);
   worker.start();
   backfills.start();
-  checkpointer.start();
+  // `external`: a replication tool (Litestream) checkpoints; wahook must not.
+  if (config.walCheckpoint === "auto") checkpointer.start();
+  data.start();
   const accounts = await waReady;
   const resumed = accounts.resumeAll();
-  log.info("wahook started", { version: VERSION, url: `http://${config.host}:${server.port}`, swagger: `${publicUrl}/swagger`, accounts_resumed: resumed });
+  // Which WhatsApp this daemon talks to: an override left in a .env after testing would
+  // otherwise look like WhatsApp being down.
+  const set = { WAHOOK_WA_URL: config.waUrl, WAHOOK_WA_MEDIA_URL: config.waMediaUrl, WAHOOK_WA_ROOT_KEY: config.waRootKey, WAHOOK_WA_QR_TIMEOUT_S: config.waQrTimeoutMs };
+  const overrides = Object.keys(set).filter((name) => set[name as keyof typeof set] !== null);
+  log.info("wahook started", {
+    version: VERSION,
+    url: `http://${config.host}:${server.port}`,
+    swagger: `${publicUrl}/swagger`,
+    accounts_resumed: resumed,
+    whatsapp: config.waUrl ?? WHATSAPP_WEB_SOCKET,
+    ...(overrides.length ? { test_overrides: overrides } : {}),
+  });
 
   let stopped: Promise<void> | null = null;
   return {
@@ -257,6 +315,7 @@ export async function startDaemon(config: Config, log: Logger, opts: DaemonOptio
         // next start requeues them (at-least-once, same webhook-id).
         await worker.stop(SHUTDOWN_GRACE_MS);
         checkpointer.stop();
+        data.stop();
         store.close();
       })();
       return stopped;
@@ -311,6 +370,14 @@ async function main(argv: string[]): Promise<void> {
       // Loaded only here: it brings Baileys, which `serve` loads after listening.
       const { runDoctor } = await import("./doctor.ts");
       process.exit(await runDoctor(configOrExit(), (line) => process.stdout.write(`${line}\n`)));
+    }
+    case "backup": {
+      const { runBackupCommand } = await import("./backup/commands.ts");
+      process.exit(await runBackupCommand(configOrExit(), command.file, (line) => process.stdout.write(`${line}\n`)));
+    }
+    case "restore": {
+      const { runRestoreCommand } = await import("./backup/commands.ts");
+      process.exit(await runRestoreCommand(configOrExit(), command, (line) => process.stdout.write(`${line}\n`)));
     }
     case "serve":
       await serve(configOrExit());

@@ -24,9 +24,26 @@ describe("parseArgs", () => {
     [["serve", "extra"], "usage_error"],
     [["--version", "--help"], "usage_error"],
     [["--port", "8080"], "usage_error"],
+    [["backup"], "backup"],
+    [["backup", "/tmp/x.tar.gz"], "backup"],
+    [["backup", "--bogus"], "usage_error"],
+    [["backup", "a", "b"], "usage_error"],
+    [["restore", "x.tar.gz", "--data-dir", "/srv/data"], "restore"],
+    [["restore", "--data-dir=/srv/data", "x.tar.gz", "--force"], "restore"],
+    [["restore", "x.tar.gz"], "usage_error"],
+    [["restore", "--data-dir", "/srv/data"], "usage_error"],
+    [["restore", "a", "b", "--data-dir", "/srv/data"], "usage_error"],
+    [["restore", "x.tar.gz", "--data-dir", "/srv/data", "--yes"], "usage_error"],
   ];
   test.each(cases)("%j → %s", (argv, kind) => {
     expect(parseArgs(argv).kind).toBe(kind);
+  });
+
+  test("backup and restore carry what they were given", () => {
+    expect(parseArgs(["backup", "nightly.tar.gz"])).toEqual({ kind: "backup", file: "nightly.tar.gz" });
+    expect(parseArgs(["backup"])).toEqual({ kind: "backup", file: null });
+    expect(parseArgs(["restore", "wahook/x.tar.gz", "--data-dir", "/srv/data", "--force"])).toEqual({ kind: "restore", source: "wahook/x.tar.gz", dataDir: "/srv/data", force: true });
+    expect(parseArgs(["restore", "x.tar.gz"])).toEqual({ kind: "usage_error", message: "restore needs one archive (a file or an S3 key) and --data-dir DIR" });
   });
 
   test("a usage error names the arguments it did not understand", () => {
@@ -73,6 +90,20 @@ describe("the compiled binary", () => {
     expect(res.stderr).toStartWith("wahook: unknown arguments: --bogus\n");
     expect(res.stderr).toContain("Usage:");
     expect(res.stderr).toContain("WAHOOK_PORT");
+  });
+
+  test("backup of a folder without a database: exit 1 naming the folder and the setting, nothing written", async () => {
+    const res = await run(["backup", join(dir, "b.tar.gz")], { WAHOOK_DATA_DIR: join(dir, "no-data") });
+    expect(res.code).toBe(1);
+    expect(res.stderr).toStartWith(`wahook: backup failed: no wahook database at ${join(dir, "no-data", "wahook.db")}`);
+    expect(res.stderr).toContain("WAHOOK_DATA_DIR");
+    expect(existsSync(join(dir, "b.tar.gz"))).toBe(false);
+  });
+
+  test("restore without --data-dir: exit 2 with the usage", async () => {
+    const res = await run(["restore", "x.tar.gz"]);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toStartWith("wahook: restore needs one archive (a file or an S3 key) and --data-dir DIR\n");
   });
 
   test("extra arguments after serve exit 2", async () => {

@@ -24,12 +24,18 @@ describe("defaults", () => {
       waUrl: null,
       waMediaUrl: null,
       waRootKey: null,
+      waQrTimeoutMs: null,
       mediaMaxBytes: 15 * MB,
       mediaTtlMs: 7 * DAY,
       decryptGraceMs: 15_000,
       retentionDays: 30,
       metricsPublic: false,
       dbSync: "normal",
+      deadLetterDays: null,
+      messageRetentionDays: null,
+      walCheckpoint: "auto",
+      backup: { dir: resolve("./wahook-backups"), cron: null, keep: 7, s3: null },
+      qrTerminal: false,
     });
   });
 
@@ -92,6 +98,47 @@ describe("valid forms", () => {
     ["metrics public no", { WAHOOK_METRICS_PUBLIC: "no" }, { metricsPublic: false }],
     ["db sync full", { WAHOOK_DB_SYNC: "full" }, { dbSync: "full" }],
     ["db sync NORMAL", { WAHOOK_DB_SYNC: "NORMAL" }, { dbSync: "normal" }],
+    ["dead letters kept (the word)", { WAHOOK_DEAD_LETTER_DAYS: "keep" }, { deadLetterDays: null }],
+    ["dead letters 90 days", { WAHOOK_DEAD_LETTER_DAYS: "90" }, { deadLetterDays: 90 }],
+    ["messages KEEP", { WAHOOK_MESSAGE_RETENTION_DAYS: "KEEP" }, { messageRetentionDays: null }],
+    ["messages 365 days", { WAHOOK_MESSAGE_RETENTION_DAYS: "365" }, { messageRetentionDays: 365 }],
+    ["messages 36500 days", { WAHOOK_MESSAGE_RETENTION_DAYS: "36500" }, { messageRetentionDays: 36500 }],
+    ["WAL checkpoints left to Litestream", { WAHOOK_WAL_CHECKPOINT: "External" }, { walCheckpoint: "external" }],
+    ["backup folder", { WAHOOK_BACKUP_DIR: "/srv/backups" }, { backup: { dir: "/srv/backups", cron: null, keep: 7, s3: null } }],
+    ["backups nightly, keep 14", { WAHOOK_BACKUP_CRON: "0 3 * * *", WAHOOK_BACKUP_KEEP: "14" }, { backup: { dir: resolve("./wahook-backups"), cron: "0 3 * * *", keep: 14, s3: null } }],
+    ["backups with seconds field", { WAHOOK_BACKUP_CRON: "30 0 3 * * *" }, { backup: { dir: resolve("./wahook-backups"), cron: "30 0 3 * * *", keep: 7, s3: null } }],
+    ["backups @daily", { WAHOOK_BACKUP_CRON: "@daily" }, { backup: { dir: resolve("./wahook-backups"), cron: "@daily", keep: 7, s3: null } }],
+    [
+      "S3 with endpoint, region and a prefix that gets its slash",
+      {
+        WAHOOK_BACKUP_S3_BUCKET: "wahook-backups",
+        WAHOOK_BACKUP_S3_ENDPOINT: "https://s3.eu-central-003.backblazeb2.com/",
+        WAHOOK_BACKUP_S3_REGION: "eu-central-003",
+        WAHOOK_BACKUP_S3_PREFIX: "/prod/wahook",
+        WAHOOK_BACKUP_S3_ACCESS_KEY_ID: "AKIAEXAMPLE",
+        WAHOOK_BACKUP_S3_SECRET_ACCESS_KEY: "s3cr3t/Key+Example",
+      },
+      {
+        backup: {
+          dir: resolve("./wahook-backups"),
+          cron: null,
+          keep: 7,
+          s3: {
+            bucket: "wahook-backups",
+            endpoint: "https://s3.eu-central-003.backblazeb2.com",
+            region: "eu-central-003",
+            prefix: "prod/wahook/",
+            accessKeyId: "AKIAEXAMPLE",
+            secretAccessKey: "s3cr3t/Key+Example",
+          },
+        },
+      },
+    ],
+    [
+      "S3 on AWS: bucket and keys only",
+      { WAHOOK_BACKUP_S3_BUCKET: "my.bucket", WAHOOK_BACKUP_S3_ACCESS_KEY_ID: "AK", WAHOOK_BACKUP_S3_SECRET_ACCESS_KEY: "SK" },
+      { backup: { dir: resolve("./wahook-backups"), cron: null, keep: 7, s3: { bucket: "my.bucket", endpoint: null, region: null, prefix: "", accessKeyId: "AK", secretAccessKey: "SK" } } },
+    ],
   ];
   test.each(cases)("%s", (_name, env, expected) => {
     expect(loadConfig(env)).toMatchObject(expected);
@@ -137,6 +184,15 @@ describe("bad values stop start-up with the variable's name and the accepted for
     ["WAHOOK_METRICS_PUBLIC", "maybe", "true or false"],
     ["WAHOOK_METRICS_PUBLIC", "on", "true or false"],
     ["WAHOOK_DB_SYNC", "off", "normal or full"],
+    ["WAHOOK_DEAD_LETTER_DAYS", "0", "keep, or an integer 1-3650"],
+    ["WAHOOK_DEAD_LETTER_DAYS", "forever", "keep, or an integer 1-3650"],
+    ["WAHOOK_MESSAGE_RETENTION_DAYS", "36501", "keep, or an integer 1-36500"],
+    ["WAHOOK_MESSAGE_RETENTION_DAYS", "-5", "keep, or an integer 1-36500"],
+    ["WAHOOK_WAL_CHECKPOINT", "litestream", "auto or external"],
+    ["WAHOOK_BACKUP_CRON", "every night", "a cron pattern"],
+    ["WAHOOK_BACKUP_CRON", "61 * * * *", "a cron pattern"],
+    ["WAHOOK_BACKUP_KEEP", "0", "an integer 1-1000"],
+    ["WAHOOK_BACKUP_KEEP", "1001", "an integer 1-1000"],
   ];
   test.each(cases)("%s=%s", (variable, value, form) => {
     let thrown: unknown;
@@ -169,6 +225,31 @@ describe("bad values stop start-up with the variable's name and the accepted for
       expect(message).not.toContain(key);
       expect(message).not.toContain(key.slice(0, 8));
     }
+  });
+});
+
+describe("S3 settings: all or nothing, and the keys never repeated", () => {
+  const full = { WAHOOK_BACKUP_S3_BUCKET: "wahook-bk", WAHOOK_BACKUP_S3_ACCESS_KEY_ID: "AKIAEXAMPLEKEY", WAHOOK_BACKUP_S3_SECRET_ACCESS_KEY: "very/secret+key" };
+  const refused = (env: Record<string, string>): ConfigError => {
+    try {
+      loadConfig(env);
+    } catch (e) {
+      return e as ConfigError;
+    }
+    throw new Error("accepted");
+  };
+  test.each([
+    ["a key without a bucket", { WAHOOK_BACKUP_S3_ACCESS_KEY_ID: "AKIAEXAMPLEKEY" }, "WAHOOK_BACKUP_S3_BUCKET"],
+    ["a bucket without keys", { WAHOOK_BACKUP_S3_BUCKET: "wahook-backups" }, "WAHOOK_BACKUP_S3_ACCESS_KEY_ID"],
+    ["a bucket and an id without the secret", { WAHOOK_BACKUP_S3_BUCKET: "wahook-backups", WAHOOK_BACKUP_S3_ACCESS_KEY_ID: "AKIAEXAMPLEKEY" }, "WAHOOK_BACKUP_S3_SECRET_ACCESS_KEY"],
+    ["a bucket name with a slash", { ...full, WAHOOK_BACKUP_S3_BUCKET: "a/b" }, "WAHOOK_BACKUP_S3_BUCKET"],
+    ["an endpoint that is not http(s)", { ...full, WAHOOK_BACKUP_S3_ENDPOINT: "s3.example.com" }, "WAHOOK_BACKUP_S3_ENDPOINT"],
+    ["a secret with a space", { ...full, WAHOOK_BACKUP_S3_SECRET_ACCESS_KEY: "very secret key" }, "WAHOOK_BACKUP_S3_SECRET_ACCESS_KEY"],
+  ])("%s is refused naming %s", (_name, env, variable) => {
+    const error = refused(env);
+    expect(error.variable).toBe(variable);
+    expect(error.message).not.toContain("very");
+    expect(error.message).not.toContain("AKIAEXAMPLEKEY");
   });
 });
 

@@ -4,7 +4,10 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { checkClock, checkDns } from "../src/doctor.ts";
+import { checkClock, checkDns, checkOpenFiles } from "../src/doctor.ts";
+import { insertAccount } from "../src/store/accounts.ts";
+import { openStore } from "../src/store/db.ts";
+import { writeCreds } from "../src/store/waAuth.ts";
 import { startEmulator, type StartedEmulator } from "./wa-emulator/emulator.ts";
 import { ROOT_PUBLIC_KEY_HEX } from "./wa-emulator/noise.ts";
 import { tempDir } from "./support/app.ts";
@@ -25,9 +28,9 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-/** Runs `wahook doctor` in an empty folder with only these settings. */
-async function doctor(env: Record<string, string>) {
-  const proc = Bun.spawn(["bun", MAIN, "doctor"], {
+/** Runs `wahook doctor` in an empty folder with only these settings (through `prefix`, e.g. prlimit). */
+async function doctor(env: Record<string, string>, prefix: string[] = []) {
+  const proc = Bun.spawn([...prefix, "bun", MAIN, "doctor"], {
     cwd: work,
     env: { PATH: process.env.PATH ?? "", HOME: work, WAHOOK_WA_ROOT_KEY: ROOT_PUBLIC_KEY_HEX, WAHOOK_WA_MEDIA_URL: emu.mediaUrl, ...env },
     stdout: "pipe",
@@ -64,7 +67,7 @@ test("a data folder other users can read fails with the chmod to run, and is lef
   expect(res.code).toBe(1);
   expect(res.line("data folder")).toBe(`FAIL  data folder ${dir} has mode 0755; other users can read WhatsApp credentials — run: chmod 700 ${dir}`);
   expect(res.line("whatsapp")).toStartWith("ok    ");
-  expect(res.lines.at(-1)).toBe("1 of 6 checks failed");
+  expect(res.lines.at(-1)).toBe("1 of 7 checks failed");
   expect(statSync(dir).mode & 0o777).toBe(0o755);
 });
 
@@ -135,3 +138,32 @@ test("a name that does not resolve fails with where to look", async () => {
   expect(check.text).toStartWith("dns wahook-doctor.invalid: ");
   expect(check.text).toEndWith("— check /etc/resolv.conf or outbound DNS (port 53)");
 });
+
+describe("open files", () => {
+  const RAISE = "raise it: LimitNOFILE=65536 in the systemd unit, --ulimit nofile=65536:65536 for docker run, ulimit -n in a shell";
+
+  test("the accounts a start would connect, against the room the limit leaves; too many fails with what to set", async () => {
+    const dir = dataDir("accounts");
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const store = openStore(join(dir, "wahook.db"));
+    for (const name of ["A", "B", "C"]) writeCreds(store.sqlite, insertAccount(store.db, { name, email: null }).id, "{}");
+    // Never paired (no credentials): a start connects nothing for it.
+    insertAccount(store.db, { name: "D", email: null });
+    store.close();
+
+    const roomy = await doctor({ WAHOOK_DATA_DIR: dir, WAHOOK_WA_URL: emu.url });
+    expect(roomy.line("open files")).toMatch(/^ok    open files: limit \d+ \(hard \d+\) leaves room for \d+ WhatsApp accounts; 3 paired$/);
+    // 50 less 16 for the daemon itself and 32 kept free: room for 2.
+    const tight = await doctor({ WAHOOK_DATA_DIR: dir, WAHOOK_WA_URL: emu.url }, ["prlimit", "--nofile=50:50"]);
+    expect(tight.line("open files")).toBe(`FAIL  open files: limit 50 (hard 50) leaves room for 2 WhatsApp accounts; 3 paired: 1 would wait as failed (resource_limit) — ${RAISE}`);
+    expect(tight.code).toBe(1);
+  });
+
+  test("a limit this process raised says from what; an unknown one is skipped", () => {
+    const dir = dataDir("no-accounts");
+    // 4096 less 16 for the daemon and 410 (a tenth) kept free.
+    expect(checkOpenFiles(dir, { soft: 4096, hard: 4096, raisedFrom: 1024 })).toEqual({ status: "ok", text: "open files: limit 4096 (hard 4096, raised from 1024) leaves room for 3670 WhatsApp accounts; 0 paired" });
+    expect(checkOpenFiles(dir, { soft: null, hard: null, raisedFrom: null }).status).toBe("skip");
+  });
+});
+

@@ -10,11 +10,13 @@ import { ApiError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { Store } from "../store/db.ts";
 import type { AccountRow } from "../store/accounts.ts";
+import type { AccountProblem } from "./views.ts";
 import type { BackfillRow } from "../store/backfills.ts";
 import { routeGuard } from "./auth.ts";
 import { checkDeclaredLength, parseJsonBody } from "./body.ts";
 import { toErrorResponse } from "./errors.ts";
 import { accountRoutes } from "./routes/accounts.ts";
+import { adminPage } from "./routes/adminPage.ts";
 import { apiKeyRoutes } from "./routes/apiKeys.ts";
 import { backfillRoutes } from "./routes/backfills.ts";
 import { chatRoutes } from "./routes/chats.ts";
@@ -22,6 +24,13 @@ import { deliveryRoutes } from "./routes/deliveries.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { mediaRoutes } from "./routes/media.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
+import { backupRoutes } from "./routes/backups.ts";
+import { statsRoutes } from "./routes/stats.ts";
+import { refusedWhileFull, storageGuard } from "./storageGuard.ts";
+import { documentAnswers, specResponder } from "./openapiAnswers.ts";
+import type { BackupService } from "../backup/service.ts";
+import type { StorageProblem } from "../store/storageHealth.ts";
+import type { StorageStats } from "../storageStats.ts";
 import { webhookRoutes } from "./routes/webhooks.ts";
 import { SWAGGER_ASSET_BASE, swaggerAssets } from "./swaggerAssets.ts";
 
@@ -50,6 +59,12 @@ export interface AppDeps {
     pairingCode(id: string, phone: string): Promise<{ code: string }>;
     logout(id: string): Promise<AccountRow>;
     restart(id: string): Promise<AccountRow>;
+    /** Why the account cannot connect right now (shown with it), or null. */
+    problem(id: string): AccountProblem | null;
+    /** Calls `fn` after every visible change of the account (state, QR); returns the unsubscribe. */
+    watch(id: string, fn: () => void): () => void;
+    /** The QR on offer now, without starting a pairing. */
+    currentQr(id: string): Promise<{ qr: string; expires_at: string; png_data_url: string } | null>;
     /** Logs a linked device out first (bounded), then deletes. */
     remove(id: string, purge: boolean): Promise<void>;
   };
@@ -60,6 +75,10 @@ export interface AppDeps {
     /** Ends a job as cancelled (counts frozen, `backfill.finished` queued); null if it had ended. */
     cancel(id: string): BackfillRow | null;
   };
+  /** Backups (src/backup/service.ts): make, list, open, remove. */
+  backups: Pick<BackupService, "start" | "list" | "open" | "remove" | "running" | "lastFailure">;
+  /** The data folder's disk: a full one refuses writes (store/storageHealth.ts); sizes and rows (storageStats.ts). */
+  storage: { problem(): StorageProblem | null; stats(): Promise<StorageStats> };
   /** Where downloaded media lives and the key its links are signed with. */
   media: { dir: string; key: Buffer };
 }
@@ -89,6 +108,8 @@ function documentJsonBodies(spec: unknown, routes: { method: string; path: strin
 export function createApp(deps: AppDeps) {
   const { store, log } = deps;
   const guard = routeGuard(store.db, deps.config.metricsPublic);
+  const storage = storageGuard(() => deps.storage.problem());
+  const specResponse = specResponder();
   // standardHostname: false makes the router find the path right after "http://", for a
   // host of any length (its default skips 11 characters and so misread `Host: x`).
   const app = new Elysia({ normalize: false, handler: { standardHostname: false } })
@@ -99,7 +120,10 @@ export function createApp(deps: AppDeps) {
       guard(route, request);
       return parseJsonBody(request);
     })
-    .onTransform(({ route, request }) => guard(route, request))
+    .onTransform(({ route, request }) => {
+      guard(route, request);
+      storage(route, request);
+    })
     .onError(({ code, error, request, path }) => {
       if (code === "NOT_FOUND") {
         const allowed = allowedMethods(path);
@@ -111,8 +135,11 @@ export function createApp(deps: AppDeps) {
       }
       return toErrorResponse(error, code, log, request, path);
     })
-    .onAfterHandle(({ request, response }) => {
-      if (request.url.includes("/swagger/json")) documentJsonBodies(response, app.routes);
+    .onAfterHandle(({ route, request, response }) => {
+      if (route !== "/swagger/json") return;
+      documentJsonBodies(response, app.routes);
+      documentAnswers(response, app.routes, refusedWhileFull);
+      return specResponse(response, request);
     })
     .use(
       openapi({
@@ -145,7 +172,8 @@ export function createApp(deps: AppDeps) {
             { name: "chats", description: "Chats and stored messages of an account: what a backfill would send." },
             { name: "media", description: "Media files linked from payloads (`file_url`)." },
             { name: "api-keys", description: "Keys for this API: `admin` to change, `read` to look." },
-            { name: "system", description: "Health and documentation." },
+            { name: "backups", description: "Archives of the whole data folder (database and media), locally and in S3; restore with `wahook restore`." },
+            { name: "system", description: "Health, storage, metrics and documentation." },
           ],
           components: {
             securitySchemes: {
@@ -157,6 +185,7 @@ export function createApp(deps: AppDeps) {
       }),
     )
     .use(swaggerAssets)
+    .use(adminPage)
     .use(healthRoutes(deps))
     .use(apiKeyRoutes(deps))
     .use(accountRoutes(deps))
@@ -165,7 +194,9 @@ export function createApp(deps: AppDeps) {
     .use(backfillRoutes(deps))
     .use(chatRoutes(deps))
     .use(mediaRoutes(deps))
-    .use(metricsRoutes(deps));
+    .use(metricsRoutes(deps))
+    .use(backupRoutes(deps))
+    .use(statsRoutes(deps));
 
   const patterns = () => app.routes.map((r) => ({ method: r.method, re: routePattern(r.path) }));
   let compiled: ReturnType<typeof patterns> | null = null;

@@ -10,10 +10,11 @@ import { SWAGGER_ASSET_BASE } from "./swaggerAssets.ts";
 const READ_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
 /**
- * The routes anyone may call, by matched pattern. Media links carry their own permission
+ * The routes anyone may call, by matched pattern. The admin page (`/`), Swagger UI and the
+ * site icon hold no data; the pages ask the API with the key the admin types in. Media links carry their own permission
  * (a signed, expiring token); /metrics is public only when the operator says so.
  */
-export const PUBLIC_ROUTES = ["/health", "/swagger", "/swagger/json", `${SWAGGER_ASSET_BASE}/:name`, "/v1/media/:token"] as const;
+export const PUBLIC_ROUTES = ["/", "/favicon.ico", "/health", "/swagger", "/swagger/json", `${SWAGGER_ASSET_BASE}/:name`, "/v1/media/:token"] as const;
 const METRICS_ROUTE = "/metrics";
 
 export function isPublicRoute(route: string, metricsPublic: boolean): boolean {

@@ -2,6 +2,7 @@
 // or internal message ever reaches the caller; unexpected errors are logged instead.
 import { ApiError, type ErrorBody } from "../errors.ts";
 import type { Logger } from "../log.ts";
+import { isNoSpace } from "../store/storageHealth.ts";
 import { internalErrorResponse } from "./edge.ts";
 
 interface ValueIssue {
@@ -49,6 +50,8 @@ export function toErrorResponse(error: unknown, code: string | number, log: Logg
     apiError = cause instanceof ApiError ? cause : new ApiError("malformed_json");
   }
   else if (code === "NOT_FOUND") apiError = new ApiError("route_not_found");
+  // A write that hit a full disk was rolled back: say so, rather than "internal".
+  else if (isNoSpace(error)) apiError = new ApiError("storage_full");
   else return internalErrorResponse(error, log, { method: request.method, path });
   const body: ErrorBody = apiError.toBody();
   return Response.json(body, { status: apiError.status });

@@ -37,7 +37,9 @@ export const errorResponses = {
   404: ErrorBody,
   409: ErrorBody,
   413: ErrorBody,
+  415: ErrorBody,
   422: ErrorBody,
+  500: ErrorBody,
 } as const;
 
 export const IdParams = t.Object({ id: t.String({ description: "Resource id.", examples: ["wh_06H0TK2F3M4PQ9QXCGMARXVFNB"] }) });
@@ -203,8 +205,10 @@ export const WebhookWithSecret = t.Composite([
   Webhook,
   t.Object({
     secret: t.String({
+      // whsec_ and 32 random bytes in base64, as Standard Webhooks libraries expect.
+      pattern: "^whsec_[A-Za-z0-9+/]{43}=$",
       description: "Signing secret (Standard Webhooks). Shown only by create and rotate-secret: store it now.",
-      examples: ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"],
+      examples: ["whsec_qAV4l+JoKCeRBfeekvOcFA7J+IqedjIZQukxjJR3hJo="],
     }),
   }),
 ]);
@@ -216,7 +220,8 @@ export const Health = t.Object(
     status: t.Union([t.Literal("ok"), t.Literal("degraded")]),
     version: t.String(),
     uptime_s: t.Number(),
-    database: t.Union([t.Literal("ok"), t.Literal("error")]),
+    database: t.Union([t.Literal("ok"), t.Literal("error"), t.Literal("full")], { description: "`full`: the disk holding the data folder refuses writes." }),
+    reason: t.Optional(t.String({ description: "Only when degraded: why, and what to do." })),
   },
   { examples: [{ status: "ok", version: "0.1.0", uptime_s: 12.3, database: "ok" }] },
 );
@@ -337,7 +342,7 @@ export const QueueStats = t.Object(
 
 // ---- Accounts -------------------------------------------------------------------------
 
-const ACCOUNT_STATES = ["pairing", "connecting", "open", "reconnecting", "logged_out", "conflict", "stopped"] as const;
+const ACCOUNT_STATES = ["pairing", "connecting", "open", "reconnecting", "logged_out", "conflict", "failed", "stopped"] as const;
 
 export const CreateAccount = t.Object(
   {
@@ -356,7 +361,7 @@ export const Account = t.Object(
     email: t.Union([t.String(), t.Null()]),
     state: oneOf(ACCOUNT_STATES, {
       description:
-        "pairing: waiting for a QR scan or pairing code · connecting/reconnecting: on the way to open · open: messages flow · logged_out: removed from the phone, pair again · conflict: another client took over (restart to take it back) · stopped: not connected (QR expired or stopped by an admin)",
+        "pairing: waiting for a QR scan or pairing code · connecting/reconnecting: on the way to open · open: messages flow · logged_out: removed from the phone, pair again · conflict: another client took over (restart to take it back) · failed: this machine cannot connect it now, `problem` says why (resource_limit: no file handle free under the open-files limit); retried by itself · stopped: not connected (QR expired or stopped by an admin)",
     }),
     state_since: Timestamp,
     phone: t.Union([t.String(), t.Null()], { description: "The linked number, digits only, once paired." }),
@@ -365,6 +370,18 @@ export const Account = t.Object(
       t.Object({ code: t.Union([t.Integer(), t.Null()]), reason: t.Union([t.String(), t.Null()]), at: NullableTimestamp }),
       t.Null(),
     ]),
+    problem: t.Union(
+      [
+        t.Object({
+          code: t.Union([t.Literal("whatsapp_unreachable"), t.Literal("resource_limit")]),
+          message: t.String(),
+          cause: t.String({ description: "The underlying error, e.g. getaddrinfo ENOTFOUND web.whatsapp.com." }),
+          since: Timestamp,
+        }),
+        t.Null(),
+      ],
+      { description: "Why the account cannot connect right now (retried with backoff); null when nothing is wrong." },
+    ),
     created_at: Timestamp,
   },
   {
@@ -378,6 +395,7 @@ export const Account = t.Object(
         phone: "491701234567",
         push_name: "Example GmbH",
         last_disconnect: { code: 515, reason: "restart required (normal after pairing)", at: "2026-11-24T09:59:58.000Z" },
+        problem: null,
         created_at: "2026-11-24T09:59:30.000Z",
       },
     ],
@@ -386,11 +404,23 @@ export const Account = t.Object(
 
 export const AccountQr = t.Object(
   {
-    qr: t.String({ description: "The QR payload; render it or use png_data_url / GET …/qr.png." }),
+    qr: t.String({
+      // Baileys builds it as WhatsApp Web does: the link, then WhatsApp's ref and the device's keys.
+      pattern: "^https://wa\\.me/settings/linked_devices#",
+      description: "The QR payload (`https://wa.me/settings/linked_devices#ref,keys…`); render it or use png_data_url / GET …/qr.png.",
+    }),
     expires_at: Timestamp,
-    png_data_url: t.String({ description: "data:image/png;base64,… — paste into a browser's address bar to scan." }),
+    png_data_url: t.String({ pattern: "^data:image/png;base64,", description: "data:image/png;base64,… — paste into a browser's address bar to scan." }),
   },
-  { examples: [{ qr: "2@AbCd…,XyZ…,QrS…,TuV…", expires_at: "2026-11-24T10:01:00.000Z", png_data_url: "data:image/png;base64,iVBORw0KGgo…" }] },
+  {
+    examples: [
+      {
+        qr: "https://wa.me/settings/linked_devices#2@F2m2N12G6SdbV2sX4XPVHKY9xZfvJCBW,eU9I9sWTpTx3ELkWR/sTualU/wNL19a0q73RAUgAIac=,te1gayj2bvZTS6HX04nOSV1rz5pDd4omo+TjPXaNXPA=,JV2PxL6CpRksWknhGpvU4/HopgIhJB3XYS/zSV9lULQ=,7",
+        expires_at: "2026-11-24T10:01:00.000Z",
+        png_data_url: "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAVYAAAFWCAYAAAAyr7WDAAAAAklEQVR4AewaftIAABDl…",
+      },
+    ],
+  },
 );
 
 export const PairingCodeBody = t.Object(
@@ -404,11 +434,17 @@ export const PairingCodeBody = t.Object(
 );
 
 export const PairingCode = t.Object(
-  { code: t.String({ description: "Enter on the phone: WhatsApp → Linked devices → Link with phone number." }) },
-  { examples: [{ code: "ABCD-EFGH" }] },
+  {
+    code: t.String({
+      // Baileys draws 8 characters from Crockford's alphabet without 0, I, O and U.
+      pattern: "^[1-9A-HJ-NP-TV-Z]{8}$",
+      description: "8 characters; enter them on the phone: WhatsApp → Linked devices → Link with phone number (it shows them as 4-4).",
+    }),
+  },
+  { examples: [{ code: "J89R8NFQ" }] },
 );
 
 export const DeleteAccountQuery = t.Object(
-  { purge: t.Optional(t.BooleanString({ description: "Also delete this account's stored messages and their deliveries." })) },
+  { purge: t.Optional(t.BooleanString({ description: "Also delete everything the account brought in: its stored messages, their media files, and every delivery of its events (pending ones too) with their attempts." })) },
   { additionalProperties: false },
 );

@@ -1,6 +1,7 @@
 // Rows → API objects. Secrets never pass through here: only create and rotate-secret
 // add them explicitly. URLs are masked so credentials in them do not leak into listings.
 import { maskUrl } from "../delivery/target.ts";
+import { ERRORS, unreachableMessage } from "../errors.ts";
 import type { Progress } from "../backfill/progress.ts";
 import type { EventType, Message } from "../domain.ts";
 import type { BackfillRow, OlderRow } from "../store/backfills.ts";
@@ -81,7 +82,14 @@ export function attemptView(a: AttemptRow) {
   };
 }
 
-export function accountView(row: AccountRow) {
+/** Why the account cannot connect now, from the WhatsApp stage (not stored: it is about this process's attempts). */
+export interface AccountProblem {
+  code: "whatsapp_unreachable" | "resource_limit";
+  cause: string;
+  since: number;
+}
+
+export function accountView(row: AccountRow, problem: AccountProblem | null = null) {
   return {
     id: row.id,
     name: row.name,
@@ -94,6 +102,12 @@ export function accountView(row: AccountRow) {
       row.lastDisconnectCode === null && row.lastDisconnectReason === null
         ? null
         : { code: row.lastDisconnectCode, reason: row.lastDisconnectReason, at: isoOrNull(row.lastDisconnectAt) },
+    problem: problem && {
+      code: problem.code,
+      message: problem.code === "whatsapp_unreachable" ? unreachableMessage(problem.cause) : `${ERRORS[problem.code].message} (${problem.cause})`,
+      cause: problem.cause,
+      since: iso(problem.since),
+    },
     created_at: iso(row.createdAt),
   };
 }

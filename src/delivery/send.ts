@@ -49,11 +49,12 @@ function classify(error: unknown): { errorClass: ErrorClass; message: string } {
   const message = e.message ?? String(error);
   if (e.name === "TimeoutError" || e.name === "AbortError") return { errorClass: "timeout", message: "no complete answer in time" };
   const code = String(e.code ?? "");
-  // VERIFY: UNABLE_TO_VERIFY_LEAF_SIGNATURE, a certificate from an authority not trusted.
-  if (/CERT|TLS|SSL|SELF_SIGNED|HOSTNAME|VERIFY/i.test(code)) return { errorClass: "tls", message: `${code}: ${message}` };
-  if (/REFUSED|ConnectionRefused|EHOSTUNREACH|ENETUNREACH/i.test(code)) return { errorClass: "connect", message: `${code}: ${message}` };
-  if (/ENOTFOUND|EAI_|DNS/i.test(code)) return { errorClass: "dns", message: `${code}: ${message}` };
-  return { errorClass: "network", message: code ? `${code}: ${message}` : message };
+  // Bun's messages often start with the code already ("ECONNREFUSED: Unable to connect…").
+  const text = !code || message.startsWith(code) ? message : `${code}: ${message}`;
+  if (/CERT|TLS|SSL|SELF_SIGNED|HOSTNAME|VERIFY/i.test(code)) return { errorClass: "tls", message: text };
+  if (/REFUSED|ConnectionRefused|EHOSTUNREACH|ENETUNREACH/i.test(code)) return { errorClass: "connect", message: text };
+  if (/ENOTFOUND|EAI_|DNS/i.test(code)) return { errorClass: "dns", message: text };
+  return { errorClass: "network", message: text };
 }
 
 const decoder = new TextDecoder();

@@ -28,9 +28,14 @@ export interface WorkerDeps {
   userAgent: string;
   /** The linked account's own phone and e-mail (user_phone / user_email). */
   accountInfo(accountId: string): { phone: string | null; email: string | null };
-  /** Download link of a stored message's media, or null (none, too large, failed). */
-  fileUrl(message: Message, messageRowid: number | null): string | null;
+  /**
+   * Download link of a stored message's media, or null (none, too large, failed). `queuedAt`
+   * (the delivery's creation) fixes the link's expiry, so every attempt sends the same bytes.
+   */
+  fileUrl(message: Message, messageRowid: number | null, queuedAt: number): string | null;
   metrics?: DeliveryMetrics;
+  /** Told of every write the database refused (a full disk shows in /health). */
+  onDbError?(error: unknown): void;
   timeouts?: Timeouts;
   lookup?: Lookup;
   random?: () => number;
@@ -123,6 +128,7 @@ export class DeliveryWorker {
       claimed = this.slotsFollow(() => this.deps.store.sqlite.transaction(() => this.claimDue(this.now())).immediate());
     } catch (error) {
       // Nothing was claimed (rolled back); the rows wait for the next pass.
+      this.deps.onDbError?.(error);
       if (!this.claimFailing) this.deps.log.error("could not claim deliveries; trying again", { error });
       this.claimFailing = true;
       this.wakeIn(DB_RETRY_MS);
@@ -219,7 +225,7 @@ export class DeliveryWorker {
       seq: row.seq,
       format: endpoint.format,
       account: { id: message.accountId || null, ...account },
-      fileUrl: message.media ? this.deps.fileUrl(message, row.message_rowid) : null,
+      fileUrl: message.media ? this.deps.fileUrl(message, row.message_rowid, row.created_at) : null,
     });
     return JSON.stringify(payload);
   }
@@ -289,6 +295,7 @@ export class DeliveryWorker {
           recorded.push(f);
         } catch (error) {
           f.tries = (f.tries ?? 0) + 1;
+          this.deps.onDbError?.(error);
           if (f.tries === 1) this.deps.log.error("could not record a delivery attempt; trying again", { outbox_id: f.row.id, error });
           // The answer is known: record it when the database takes writes again, rather
           // than send it twice. A row that still cannot be recorded after the lease's time

@@ -4,12 +4,13 @@ import { Cron } from "croner";
 import type { Logger } from "../log.ts";
 import type { Store } from "../store/db.ts";
 import { releaseExpiredLeases } from "../store/outbox.ts";
-import { pruneDelivered } from "../store/retention.ts";
+import type { RetentionReport } from "../retention.ts";
 
 export interface JobDeps {
   store: Store;
   log: Logger;
-  retentionDays: number;
+  /** Removes what the retention settings let go (retention.ts); hourly. */
+  runRetention(now: number): RetentionReport;
   /** Wakes the delivery worker (retries and pauses that came due, released leases). */
   wakeDelivery(): void;
   /** Moves backfills along (the runner paces itself in between; this catches a restart). */
@@ -33,8 +34,15 @@ export function startJobs(deps: JobDeps): { stop(): void } {
       if (n) log.warn("disabled webhooks that failed every attempt for 5 days", { count: n });
     }),
     new Cron("0 23 * * * *", { name: "retention", ...guard }, () => {
-      const removed = pruneDelivered(store.sqlite, Date.now() - deps.retentionDays * 86_400_000);
-      if (removed.outbox || removed.attempts) log.info("retention removed old deliveries", removed);
+      const r = deps.runRetention(Date.now());
+      const removed = {
+        delivered: r.delivered.outbox,
+        dead_letters: r.deadLetters?.outbox ?? 0,
+        attempts: r.delivered.attempts + (r.deadLetters?.attempts ?? 0),
+        messages: r.messages,
+        media_files: r.mediaFiles + r.orphanFiles,
+      };
+      if (Object.values(removed).some(Boolean)) log.info("retention removed what its settings let go", removed);
     }),
   ];
   return { stop: () => jobs.forEach((j) => j.stop()) };

@@ -66,14 +66,20 @@ export function setAccountState(db: Db, id: string, state: AccountState, extra: 
 
 /**
  * Deletes an account with its credentials, keys, contacts, mappings and groups (foreign
- * keys cascade); its stored messages and their deliveries only when `purge` is set.
+ * keys cascade). With `purge` also everything it brought in: its stored messages and
+ * media rows, and its whole queue (every delivery of its events, with their attempts).
+ * The media files go after this commits (see mediaFilesOfAccount in retention.ts).
  */
 export function deleteAccount(db: Db, id: string, purge: boolean): boolean {
   accountWrites++;
   const sqlite = db.$client;
   return sqlite
     .transaction(() => {
-      if (purge) sqlite.query("DELETE FROM messages WHERE account_id = ?").run(id);
+      if (purge) {
+        sqlite.query("DELETE FROM delivery_attempts WHERE outbox_id IN (SELECT id FROM outbox WHERE account_id = ?)").run(id);
+        sqlite.query("DELETE FROM outbox WHERE account_id = ?").run(id);
+        sqlite.query("DELETE FROM messages WHERE account_id = ?").run(id);
+      }
       return sqlite.query("DELETE FROM accounts WHERE id = ?").run(id).changes > 0;
     })
     .immediate();
@@ -95,4 +101,38 @@ export function accountContact(sqlite: Db["$client"], id: string): Contact {
     cache.byId.set(id, contact);
   }
   return contact;
+}
+
+/**
+ * At start-up, before the API answers: accounts that were connected (or on their way) when
+ * the daemon stopped are not connected now. They show `connecting` until their socket is
+ * really open again, never the `open` of the last run. Same choice as resumeAll: not
+ * stopped by an admin, credentials kept.
+ */
+export function markResuming(sqlite: Db["$client"], now = Date.now()): number {
+  accountWrites++;
+  return sqlite
+    .query(
+      `UPDATE accounts SET state = 'connecting', state_since = ?1, updated_at = ?1
+       WHERE stopped = 0 AND state IN ('open', 'reconnecting', 'failed')
+         AND EXISTS (SELECT 1 FROM wa_creds WHERE wa_creds.account_id = accounts.id)`,
+    )
+    .run(now).changes;
+}
+
+/** When the account's newest stored message was sent (ms), 0 without one; index messages_account_time. */
+export function lastMessageAt(sqlite: Db["$client"], accountId: string): number {
+  const row = sqlite.query<{ t: number | null }, [string]>("SELECT MAX(timestamp) AS t FROM messages WHERE account_id = ?").get(accountId);
+  return (row?.t ?? 0) * 1000;
+}
+
+/** Accounts a start connects (the choice of resumeAll): not stopped, credentials kept, not logged out or taken over. */
+export function countResumable(sqlite: Db["$client"]): number {
+  return sqlite
+    .query<{ n: number }, []>(
+      `SELECT COUNT(*) AS n FROM accounts
+       WHERE stopped = 0 AND state NOT IN ('logged_out', 'conflict')
+         AND EXISTS (SELECT 1 FROM wa_creds WHERE wa_creds.account_id = accounts.id)`,
+    )
+    .get()!.n;
 }

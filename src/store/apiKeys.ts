@@ -40,7 +40,10 @@ export function findKey(db: Db, presented: string): ApiKeyRow | null {
     if (timingSafeEqual(Buffer.from(row.hash, "hex"), wanted)) found = row;
   }
   if (found && (found.lastUsedAt ?? 0) < Date.now() - LAST_USED_RESOLUTION_MS) {
-    db.update(apiKeys).set({ lastUsedAt: Date.now() }).where(eq(apiKeys.id, found.id)).run();
+    // Best effort: on a full disk this write fails, and reading must keep working then.
+    try {
+      db.update(apiKeys).set({ lastUsedAt: Date.now() }).where(eq(apiKeys.id, found.id)).run();
+    } catch {}
   }
   return found;
 }

@@ -43,6 +43,9 @@ self.onmessage = (event: MessageEvent<CheckpointStart>) => {
       else if (++quiet >= idleRounds) self.postMessage({ kind: "idle" } satisfies CheckpointReport);
       if (frames > 0 || r.busy) self.postMessage({ kind: "round", frames, busy: r.busy === 1 } satisfies CheckpointReport);
     } catch (error) {
+      // A full disk: the database file cannot grow now. Not a reason to give the thread
+      // up for good: the next rounds try again, and succeed once there is space.
+      if ((error as { code?: string }).code === "SQLITE_FULL") return;
       self.postMessage({ kind: "error", message: (error as Error).message } satisfies CheckpointReport);
     }
   }, intervalMs);

@@ -22,6 +22,12 @@ export interface StoreOptions {
    * 1 ms here), which caps a single writer near a thousand commits a second.
    */
   synchronous?: "normal" | "full";
+  /**
+   * `external`: a replication tool (Litestream) owns WAL checkpoints. The connection never
+   * checkpoints, not even at close, so the tool sees every frame before it reaches the
+   * database file; without such a tool the WAL only grows.
+   */
+  walCheckpoint?: "auto" | "external";
 }
 
 /**
@@ -48,6 +54,8 @@ export function openStore(file: string, migrations: Migration[] = embeddedMigrat
   // message took half the time (119 → 55 µs in isolation). Only pages a statement or
   // savepoint touches live there, until it ends.
   sqlite.exec("PRAGMA temp_store = MEMORY");
+  const external = opts.walCheckpoint === "external";
+  if (external) sqlite.exec("PRAGMA wal_autocheckpoint = 0");
   const newer = unknownMigrations(sqlite, migrations);
   if (newer.length) {
     sqlite.close();
@@ -60,7 +68,7 @@ export function openStore(file: string, migrations: Migration[] = embeddedMigrat
     sqlite,
     close: () => {
       try {
-        sqlite.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+        if (!external) sqlite.exec("PRAGMA wal_checkpoint(TRUNCATE)");
       } finally {
         sqlite.close();
       }

@@ -39,6 +39,8 @@ export class GroupCommit {
   constructor(
     private readonly sqlite: Database,
     private readonly log: Logger,
+    /** Told of every failed commit (storageHealth.ts turns a full disk into /health's answer). */
+    private readonly onCommitError?: (error: unknown) => void,
   ) {}
 
   /** Queues work for the end of this turn. */
@@ -158,6 +160,7 @@ export class GroupCommit {
       } catch (error) {
         // Not committed: everything stays queued, in order, and nothing is released.
         this.work = batch.concat(this.work);
+        this.onCommitError?.(error);
         if (!this.failing) this.log.error("could not commit what WhatsApp sent; holding its receipts and retrying", { pieces: batch.length, error });
         this.failing = true;
         this.retry = setTimeout(() => {

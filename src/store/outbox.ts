@@ -107,7 +107,7 @@ export function makeDueAt(sqlite: Database, rowId: string, availableAt: number):
 }
 
 /** What a worker needs of a claimed row to send it and record the answer. */
-export type ClaimedRow = Pick<OutboxRow, "id" | "webhook_id" | "message_rowid" | "event" | "chat_key" | "seq" | "data" | "attempts" | "backfill_id">;
+export type ClaimedRow = Pick<OutboxRow, "id" | "webhook_id" | "message_rowid" | "event" | "chat_key" | "seq" | "data" | "attempts" | "backfill_id" | "created_at">;
 
 /**
  * Claims up to `limit` due rows of one webhook with a lease, in one statement, best first:
@@ -129,7 +129,7 @@ export function claim(sqlite: Database, webhookId: string, limit: number, now: n
          SELECT rowid FROM outbox INDEXED BY outbox_claim
          WHERE webhook_id = ? AND status = 'pending' AND ready = 1 AND available_at <= ?
          LIMIT ${n}
-       ) RETURNING id, webhook_id, message_rowid, event, chat_key, seq, data, attempts, backfill_id`,
+       ) RETURNING id, webhook_id, message_rowid, event, chat_key, seq, data, attempts, backfill_id, created_at`,
     )
     .all(now + leaseMs, now, webhookId, now);
 }

@@ -220,7 +220,7 @@ export const accounts = sqliteTable("accounts", {
   name: text("name").notNull(),
   /** Fills `user_email` in payloads. */
   email: text("email"),
-  state: text("state", { enum: ["pairing", "connecting", "open", "reconnecting", "logged_out", "conflict", "stopped"] }).notNull(),
+  state: text("state", { enum: ["pairing", "connecting", "open", "reconnecting", "logged_out", "conflict", "failed", "stopped"] }).notNull(),
   stateSince: integer("state_since").notNull(),
   /** Own phone digits and LID, known once paired. */
   phone: text("phone"),

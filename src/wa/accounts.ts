@@ -2,26 +2,33 @@
 // every account that has credentials, and the admin actions on them (pair, pairing
 // code, logout, restart, delete).
 import type { WAMessageKey, WASocket } from "baileys";
-import type { Message } from "../domain.ts";
+import type { AccountStatusChange, Message } from "../domain.ts";
 import QRCode from "qrcode";
-import { ApiError } from "../errors.ts";
+import { ApiError, unreachableMessage } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { allAccounts, deleteAccount, getAccount, insertAccount, setAccountState, updateAccount, type AccountRow } from "../store/accounts.ts";
 import type { Store } from "../store/db.ts";
 import type { GroupCommit } from "../store/groupCommit.ts";
 import { hasCreds } from "../store/waAuth.ts";
-import { AccountSession, type CurrentQr } from "./session.ts";
+import type { ConnectSlots } from "./reconnectQueue.ts";
+import { AccountSession, type ConnectProblem, type CurrentQr } from "./session.ts";
 
 export interface AccountManagerOptions {
   store: Store;
   log: Logger;
   waUrl: string | null;
+  /** Testing only: each pairing QR's lifetime; null = WhatsApp's own. */
+  qrTimeoutMs?: number | null;
   /** Binds message, contact and group handlers to each new socket (events.ts). */
   attach(sock: WASocket, accountId: string): void;
   /** For tests: no terminal QR art in the log. */
   quiet?: boolean;
   /** End-of-turn commit of what the sockets receive (store/groupCommit.ts). */
   commit?: GroupCommit;
+  /** `account.status` events, inside the transaction of the state change. */
+  onStatus?(accountId: string, change: AccountStatusChange): void;
+  /** Turns and file handles for opening sockets (reconnectQueue.ts). */
+  slots?: ConnectSlots;
 }
 
 export interface QrView {
@@ -41,13 +48,14 @@ export class AccountManager {
     for (const row of allAccounts(this.opts.store.db)) {
       if (row.stopped || !hasCreds(this.opts.store.sqlite, row.id)) continue;
       if (row.state === "logged_out" || row.state === "conflict") continue;
-      this.sessionFor(row.id).start();
+      this.sessionFor(row.id).start(false);
       n++;
     }
     return n;
   }
 
   create(name: string, email: string | null): AccountRow {
+    this.mustHaveRoom();
     const row = insertAccount(this.opts.store.db, { name, email });
     // Pairing starts at once so the QR is ready when the admin asks for it.
     this.sessionFor(row.id).start();
@@ -62,6 +70,7 @@ export class AccountManager {
   private pairingSession(id: string): AccountSession {
     if (this.mustGet(id).state === "open") throw new ApiError("account_open");
     const session = this.sessionFor(id);
+    if (!session.isRunning || this.opts.slots?.isParked(id)) this.mustHaveRoom(id);
     if (!session.isRunning) {
       updateAccount(this.opts.store.db, id, { stopped: false });
       session.start();
@@ -75,9 +84,25 @@ export class AccountManager {
     const current = session.qr;
     if (!current) {
       if (this.mustGet(id).state === "open") throw new ApiError("account_open");
-      throw new ApiError("qr_unavailable");
+      throw unreachableError(session.problem) ?? new ApiError("qr_unavailable");
     }
     return qrView(current);
+  }
+
+  /** Calls `fn` after every change of the account an admin can see; returns the unsubscribe. */
+  watch(id: string, fn: () => void): () => void {
+    return this.sessionFor(id).watch(fn);
+  }
+
+  /** The QR on offer right now, without starting a pairing; null when there is none. */
+  async currentQr(id: string): Promise<QrView | null> {
+    const current = this.sessions.get(id)?.qr;
+    return current ? qrView(current) : null;
+  }
+
+  /** Why an account cannot connect right now (shown with it), or null. */
+  problem(id: string): ConnectProblem | null {
+    return this.sessions.get(id)?.problem ?? null;
   }
 
   async pairingCode(id: string, phone: string): Promise<{ code: string }> {
@@ -86,7 +111,7 @@ export class AccountManager {
       return { code: await session.requestPairingCode(phone) };
     } catch (error) {
       this.opts.log.warn("pairing code request failed", { account_id: id, error });
-      throw new ApiError("qr_unavailable", "WhatsApp did not hand out a pairing code; try again in a few seconds.");
+      throw unreachableError(session.problem) ?? new ApiError("qr_unavailable", "WhatsApp did not hand out a pairing code; try again in a few seconds.");
     }
   }
 
@@ -136,6 +161,15 @@ export class AccountManager {
 
   stopAll(): void {
     for (const session of this.sessions.values()) session.stop();
+    this.opts.slots?.stop();
+  }
+
+  /** A new socket needs a file handle; without one, pairing would fail later and look like an unscanned QR. */
+  private mustHaveRoom(id?: string): void {
+    const slots = this.opts.slots;
+    if (!slots || slots.hasRoom(id)) return;
+    const { limit, capacity, held } = slots.budget;
+    throw new ApiError("resource_limit", undefined, { open_files_limit: limit, accounts_connected: held, accounts_fit: capacity });
   }
 
   private mustGet(id: string): AccountRow {
@@ -152,14 +186,24 @@ export class AccountManager {
         log: this.opts.log,
         accountId: id,
         waUrl: this.opts.waUrl,
+        qrTimeoutMs: this.opts.qrTimeoutMs ?? null,
         commit: this.opts.commit,
+        slots: this.opts.slots,
         attach: (sock) => this.opts.attach(sock, id),
+        onStatus: this.opts.onStatus && ((change) => this.opts.onStatus!(id, change)),
         printQr: this.opts.quiet ? undefined : (qr) => printQr(this.opts.log, id, qr),
       });
       this.sessions.set(id, session);
     }
     return session;
   }
+}
+
+/** The catalogue error for an account that cannot reach WhatsApp, naming the cause. */
+function unreachableError(problem: ConnectProblem | null): ApiError | null {
+  if (!problem) return null;
+  if (problem.code === "resource_limit") return new ApiError("resource_limit", undefined, { cause: problem.cause, since: new Date(problem.since).toISOString() });
+  return new ApiError("whatsapp_unreachable", unreachableMessage(problem.cause), { cause: problem.cause, since: new Date(problem.since).toISOString() });
 }
 
 async function qrView(current: CurrentQr): Promise<QrView> {

@@ -128,3 +128,9 @@ export function sqliteAuthState(
     },
   };
 }
+
+/** WhatsApp registered this account's device (pair-success set `account`): it logs in rather than pairs. */
+export function isPaired(sqlite: Database, accountId: string): boolean {
+  const text = readCreds(sqlite, accountId);
+  return !!text && !!(JSON.parse(text) as { account?: unknown }).account;
+}

@@ -2,7 +2,7 @@
 // LID mappings and group metadata → the directory tables, so normalization never has to
 // ask WhatsApp (bursts of group queries get rate-limited).
 import { getHistoryMsg, jidDecode, jidNormalizedUser, PROCESSABLE_HISTORY_TYPES, proto, type BaileysEventMap, type GroupMetadata, type WAMessage, type WASocket } from "baileys";
-import { triggerOf, type EventType, type Message } from "../domain.ts";
+import { triggerOf, type EventType, type Message, type MessageStatusChange } from "../domain.ts";
 import type { Logger } from "../log.ts";
 import type { Store } from "../store/db.ts";
 import type { GroupCommit } from "../store/groupCommit.ts";
@@ -12,7 +12,7 @@ import { findMessage } from "../store/messages.ts";
 import { finishHistoryNotification, matchHistoryNotification, recordHistoryNotification } from "../store/historyNotifications.ts";
 import { onEmit } from "./emitTap.ts";
 import { recoverHistory } from "./historyRecovery.ts";
-import { normalizeMessage, type NormalizeContext } from "./normalize.ts";
+import { messageStatusOf, normalizeMessage, receiptStatusOf, type NormalizeContext } from "./normalize.ts";
 
 /** One history chunk as Baileys emits it (messaging-history.set). */
 export type HistoryChunk = BaileysEventMap["messaging-history.set"];
@@ -26,6 +26,8 @@ export interface EventDeps {
   deliver(message: Message, events: EventType[]): void;
   /** Store history, not delivered (ingest/history.ts); called in slices of HISTORY_SLICE. */
   storeHistory(accountId: string, messages: Message[]): void;
+  /** WhatsApp's ticks for messages the user sent (`message.status` events). */
+  messageStatus?(accountId: string, changes: MessageStatusChange[]): void;
   /** The phone answered an on-demand history request with `count` messages. */
   historyAnswered(requestId: string, count: number): void;
 }
@@ -243,6 +245,30 @@ export function attachHandlers(sock: WASocket, accountId: string, deps: EventDep
   onEmit(sock, "messaging-history.set", (set) => {
     if (!deps.commit) storeHistorySet(set);
     else deps.commit.defer(`messaging-history.set ${accountId}`, () => storeHistorySet(set));
+  });
+
+  // Ticks, taken when Baileys emits them (its buffer merges them away otherwise) and stored
+  // in the commit that releases their acks, like messages.
+  const statuses = (changes: (MessageStatusChange | null)[]) => {
+    const found = changes.filter((c): c is MessageStatusChange => c !== null);
+    if (!found.length || !deps.messageStatus) return;
+    const queue = () => deps.messageStatus!(accountId, found);
+    if (!deps.commit) queue();
+    else deps.commit.defer(`message status ${accountId}`, queue);
+  };
+  onEmit(sock, "messages.update", (updates) => {
+    // Most updates are about other people's messages (edits, stubs): no directory reads for those.
+    const mine = updates.filter(({ key, update }) => key.fromMe && update.status !== undefined && update.status !== null);
+    if (!mine.length) return;
+    const ctx = normalizeContext(store, accountId);
+    const now = Math.floor(Date.now() / 1000);
+    statuses(mine.map(({ key, update }) => messageStatusOf(key, update.status, ctx, (update.messageTimestamp as number | undefined) || now)));
+  });
+  onEmit(sock, "message-receipt.update", (receipts) => {
+    const mine = receipts.filter(({ key }) => key.fromMe);
+    if (!mine.length) return;
+    const ctx = normalizeContext(store, accountId);
+    statuses(mine.map(({ key, receipt }) => receiptStatusOf(key, receipt, ctx)));
   });
 
   sock.ev.on("contacts.upsert", (list) => learnContacts(list));

@@ -25,10 +25,28 @@ function split(args: unknown[]): { msg: string; fields: Record<string, unknown> 
   return { msg: typeof second === "string" ? second : "event", fields };
 }
 
+/**
+ * Baileys reports every stream error at `error`, including the restart WhatsApp asks for
+ * after every successful pairing (515), and warns about things that happen in every normal
+ * pairing. The session's own lines say what each close means and what happens next; these
+ * are detail.
+ */
+const DETAIL_ONLY = new Set([
+  "stream errored out",
+  // Right after a pairing the account's own name is not known yet; nothing is wrong.
+  "no name present, ignoring presence update request...",
+  // After a first login Baileys waits up to 20 s for history and goes on without it when
+  // the phone sends none in time; what comes later is still stored. A thousand pairings,
+  // a thousand warnings about nothing.
+  "Timeout in AwaitingInitialSync, forcing state to Online and flushing buffer",
+  // Its keep-alive timer firing on a socket that just closed (every account of a mass disconnect).
+  "keep alive called when WS not open",
+]);
+
 export function baileysLogger(log: Logger, bindings: Record<string, unknown> = {}): BaileysLogger {
   const at = (level: "warn" | "error") => (...args: unknown[]) => {
     const { msg, fields } = split(args);
-    log[level](`baileys: ${msg}`, { ...bindings, ...fields });
+    log[DETAIL_ONLY.has(msg) ? "debug" : level](`baileys: ${msg}`, { ...bindings, ...fields });
   };
   return {
     level: "warn",

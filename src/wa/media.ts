@@ -9,12 +9,15 @@ import type { Logger } from "../log.ts";
 import type { Store } from "../store/db.ts";
 export { MEDIA_HOLD_MS } from "./limits.ts";
 import { dueMedia, finishMedia, retryMedia, type MediaRow } from "../store/media.ts";
+import { isNoSpace } from "../store/storageHealth.ts";
 import { mediaOf, unwrap } from "./content.ts";
 
 /** Delays before attempts 2..4; then the download has failed for good. */
 export const MEDIA_RETRY_MS = [2_000, 10_000, 30_000];
 const PARALLEL = 2;
 const DOWNLOAD_TIMEOUT_MS = 60_000;
+/** After a download found the disk full, downloads wait this long before the next try. */
+const NO_SPACE_PAUSE_MS = 5_000;
 
 export interface MediaDownloaderOptions {
   store: Store;
@@ -31,6 +34,7 @@ export class MediaDownloader {
   private active = 0;
   private running = false;
   private readonly busy = new Set<string>();
+  private pausedUntil = 0;
 
   constructor(private readonly opts: MediaDownloaderOptions) {
     mkdirSync(opts.dir, { recursive: true, mode: 0o700 });
@@ -47,7 +51,7 @@ export class MediaDownloader {
 
   /** Starts due downloads up to the parallel limit. Called on new media and each second. */
   wake = (): void => {
-    if (!this.running) return;
+    if (!this.running || Date.now() < this.pausedUntil) return;
     const room = PARALLEL - this.active;
     if (room <= 0) return;
     for (const row of dueMedia(this.opts.store.sqlite, Date.now(), room + this.busy.size)) {
@@ -104,15 +108,30 @@ export class MediaDownloader {
       rmSync(`${file}.part`, { force: true });
       // Shutting down: the row stays pending and the next start resumes it.
       if (!this.running) return;
+      if (isNoSpace(error)) {
+        // A full disk is not the download's fault: it keeps its attempts, and downloads
+        // wait until the disk may take writes again (nothing is written meanwhile).
+        this.pausedUntil = Date.now() + NO_SPACE_PAUSE_MS;
+        setTimeout(this.wake, NO_SPACE_PAUSE_MS).unref();
+        this.opts.log.warn("media download postponed: the disk is full", { media_id: row.id });
+        return;
+      }
       const message = (error as Error).message ?? String(error);
       const delay = (this.opts.retryMs ?? MEDIA_RETRY_MS)[row.attempts];
-      if (delay !== undefined) {
-        retryMedia(sqlite, row.id, Date.now() + delay, message);
-        this.opts.log.warn("media download failed; will retry", { media_id: row.id, attempt: row.attempts + 1, error: message });
-      } else {
-        finishMedia(sqlite, row.id, { status: "failed", error: message }, Date.now());
-        this.opts.log.error("media download failed for good; delivering without file_url", { media_id: row.id, error: message });
-        this.opts.wakeDelivery();
+      try {
+        if (delay !== undefined) {
+          retryMedia(sqlite, row.id, Date.now() + delay, message);
+          this.opts.log.warn("media download failed; will retry", { media_id: row.id, attempt: row.attempts + 1, error: message });
+        } else {
+          finishMedia(sqlite, row.id, { status: "failed", error: message }, Date.now());
+          this.opts.log.error("media download failed for good; delivering without file_url", { media_id: row.id, error: message });
+          this.opts.wakeDelivery();
+        }
+      } catch (recordError) {
+        // The database refused the record (a full disk): the row stays pending as it was.
+        this.pausedUntil = Date.now() + NO_SPACE_PAUSE_MS;
+        setTimeout(this.wake, NO_SPACE_PAUSE_MS).unref();
+        this.opts.log.error("could not record a media download's failure; trying again later", { media_id: row.id, error: recordError });
       }
     }
   }

@@ -1,8 +1,8 @@
 // WAMessage → domain Message, the Cooby way (spec/PAYLOAD.md). Pure: everything it needs
 // to know about people and groups comes through NormalizeContext, read from our own
 // tables; nothing here asks WhatsApp.
-import { jidDecode, proto, type WAMessage } from "baileys";
-import type { EventType, GeoPoint, MediaRef, Message, MessageType, Party } from "../domain.ts";
+import { jidDecode, proto, type WAMessage, type WAMessageKey } from "baileys";
+import type { EventType, GeoPoint, MediaRef, Message, MessageStatusChange, MessageStatusName, MessageType, Party } from "../domain.ts";
 import { describe, kindOf, mediaOf, unwrap, type Described } from "./content.ts";
 import { readVote, storedPoll } from "./pollVote.ts";
 
@@ -290,4 +290,55 @@ export function normalizeMessage(msg: WAMessage, ctx: NormalizeContext, opts: { 
   };
   const pushNames = !key.fromMe && msg.pushName && contactPhone ? [{ phone: contactPhone, name: msg.pushName }] : [];
   return { kind: "message", message, events: allEvents, mappings, pushNames };
+}
+
+// ---- message status (receipts for what the user sent) ------------------------------------
+
+const STATUS_NAMES: Partial<Record<number, MessageStatusName>> = {
+  [proto.WebMessageInfo.Status.ERROR]: "error",
+  [proto.WebMessageInfo.Status.SERVER_ACK]: "server_ack",
+  [proto.WebMessageInfo.Status.DELIVERY_ACK]: "delivered",
+  [proto.WebMessageInfo.Status.READ]: "read",
+  [proto.WebMessageInfo.Status.PLAYED]: "played",
+};
+
+/** The Cooby chat id of a key's chat: `<phone>@c.us`, a group id, or `<lid>@lid` while the phone is unknown. */
+function chatIdOf(key: WAMessageKey, ctx: NormalizeContext): string | null {
+  const remote = key.remoteJid;
+  if (!remote || remote === "status@broadcast" || remote.endsWith("@newsletter") || remote.endsWith("@broadcast")) return null;
+  if (remote.endsWith("@g.us")) return remote;
+  const alt = (key as { remoteJidAlt?: string | null }).remoteJidAlt;
+  const phone = isPn(remote) ? user(remote) : isPn(alt) ? user(alt) : ctx.phoneOf(remote);
+  return phone ? `${phone}@c.us` : `${user(remote)}@lid`;
+}
+
+function party(jid: string, ctx: NormalizeContext): Party {
+  const phone = isPn(jid) ? user(jid) : ctx.phoneOf(jid);
+  const out: Party = { phone, wa_name: phone ? (ctx.savedName(phone) ?? ctx.pushName(phone)) : null };
+  if (!phone && isLid(jid)) out.lid = user(jid);
+  return out;
+}
+
+/** A status update of a message (Baileys' messages.update): only the user's own messages have ticks. */
+export function messageStatusOf(key: WAMessageKey, status: number | null | undefined, ctx: NormalizeContext, at: number): MessageStatusChange | null {
+  const name = status === null || status === undefined ? undefined : STATUS_NAMES[status];
+  const chatId = chatIdOf(key, ctx);
+  if (!key.fromMe || !key.id || !name || !chatId) return null;
+  return { chatId, messageId: key.id, status: name, recipient: null, at };
+}
+
+/** One group member's receipt (Baileys' message-receipt.update): the furthest tick it reports. */
+export function receiptStatusOf(
+  key: WAMessageKey,
+  receipt: { userJid?: string | null; receiptTimestamp?: unknown; readTimestamp?: unknown; playedTimestamp?: unknown },
+  ctx: NormalizeContext,
+): MessageStatusChange | null {
+  const chatId = chatIdOf(key, ctx);
+  if (!key.fromMe || !key.id || !chatId || !receipt.userJid) return null;
+  const played = toNumber(receipt.playedTimestamp);
+  const read = toNumber(receipt.readTimestamp);
+  const delivered = toNumber(receipt.receiptTimestamp);
+  const [status, at] = played ? (["played", played] as const) : read ? (["read", read] as const) : delivered ? (["delivered", delivered] as const) : [null, 0];
+  if (!status) return null;
+  return { chatId, messageId: key.id, status, recipient: party(receipt.userJid, ctx), at };
 }

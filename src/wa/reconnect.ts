@@ -8,8 +8,8 @@ export const STABLE_AFTER_MS = 60_000;
 const JITTER = 0.2;
 
 export type CloseDecision =
-  /** Reconnect after `delayMs` (0 = at once). */
-  | { action: "reconnect"; delayMs: number; reason: string }
+  /** Reconnect after `delayMs` (0 = at once); `unreachable` when WhatsApp was never reached. */
+  | { action: "reconnect"; delayMs: number; reason: string; unreachable?: { cause: string } }
   /** 405: fetch the current WhatsApp Web version, then reconnect after `delayMs`. */
   | { action: "refresh_version"; delayMs: number; reason: string }
   /** 401: the phone removed this device. Wipe credentials; a new pairing is needed. */
@@ -29,8 +29,15 @@ export function backoffMs(failures: number, random: () => number = Math.random):
  * close after a stable connection); `paired` says whether the account has a registered
  * device (creds.me), which changes what a 408 means.
  */
-export function decideOnClose(code: number | undefined, ctx: { failures: number; paired: boolean; random?: () => number }): CloseDecision {
+export function decideOnClose(code: number | undefined, ctx: { failures: number; paired: boolean; random?: () => number; reached?: boolean; message?: string | null }): CloseDecision {
   const delay = () => backoffMs(ctx.failures, ctx.random);
+  // A socket that never got a QR or a login from WhatsApp did not fail at pairing or at a
+  // session: it never got there (DNS, refused, TLS, a proxy). Baileys reports that as 408
+  // or 428 like a timeout, which read as "QR not scanned in time" and stopped pairing.
+  if (ctx.reached === false && !PROTOCOL_CODES.has(code ?? 0)) {
+    const cause = transportCause(ctx.message ?? null);
+    return { action: "reconnect", delayMs: delay(), reason: `cannot reach WhatsApp: ${cause}`, unreachable: { cause } };
+  }
   switch (code) {
     case 515:
       return { action: "reconnect", delayMs: 0, reason: "restart required (normal after pairing)" };
@@ -52,4 +59,14 @@ export function decideOnClose(code: number | undefined, ctx: { failures: number;
     default:
       return { action: "reconnect", delayMs: delay(), reason: code ? `closed with code ${code}` : "network error" };
   }
+}
+
+/** Closes that only WhatsApp itself sends: it was reached, whatever came before. */
+const PROTOCOL_CODES = new Set([401, 403, 405, 440, 515]);
+
+/** "WebSocket Error (getaddrinfo ENOTFOUND web.whatsapp.com)" → "getaddrinfo ENOTFOUND web.whatsapp.com". */
+export function transportCause(message: string | null): string {
+  if (!message) return "no answer";
+  const wrapped = /^WebSocket Error \((.*)\)$/s.exec(message.trim());
+  return (wrapped?.[1] ?? message).trim() || "no answer";
 }

@@ -3,22 +3,25 @@
 // Messages, contacts and groups are handled by `attach` (events.ts); this file is only
 // the lifecycle.
 import makeWASocket, { Browsers, fetchLatestWaWebVersion, jidDecode, type WASocket, type WAVersion } from "baileys";
-import type { AccountState } from "../domain.ts";
+import type { AccountState, AccountStatusChange } from "../domain.ts";
 import type { Logger } from "../log.ts";
 import type { Store } from "../store/db.ts";
-import { setAccountState, updateAccount, type AccountPatch } from "../store/accounts.ts";
+import { getAccount, setAccountState, updateAccount, type AccountPatch } from "../store/accounts.ts";
 import { wipeAuth } from "../store/waAuth.ts";
 import type { GroupCommit } from "../store/groupCommit.ts";
 import { TtlCache } from "./ttlCache.ts";
-import { sqliteAuthState } from "./authState.ts";
+import { isPaired, sqliteAuthState } from "./authState.ts";
 import { baileysLogger } from "./logger.ts";
 import { decideOnClose, STABLE_AFTER_MS } from "./reconnect.ts";
+import type { ConnectSlots } from "./reconnectQueue.ts";
 
 /** Baileys does not emit `close` when the upgrade is refused: our own watchdog does. */
 const CONNECT_WATCHDOG_MS = 30_000;
 /** The first QR ref lives 60 s, later ones 20 s (spec/WHATSAPP.md). */
 const FIRST_QR_MS = 60_000;
 const NEXT_QR_MS = 20_000;
+/** Consecutive failed connections after which a paired account is reported `failed` (still retried). */
+const FAILED_AFTER = 3;
 /** Baileys' name for the account between requestPairingCode and pair-success. */
 const PROVISIONAL_NAME = "~";
 
@@ -27,12 +30,18 @@ export interface SessionOptions {
   log: Logger;
   accountId: string;
   waUrl: string | null;
+  /** Testing only: each pairing QR's lifetime (Baileys' qrTimeout); null = WhatsApp's 60 s, then 20 s. */
+  qrTimeoutMs?: number | null;
   /** Binds message, contact and group handlers to a new socket. */
   attach(sock: WASocket, session: AccountSession): void;
   /** End-of-turn commit for signal key changes (store/groupCommit.ts); immediate writes without. */
   commit?: GroupCommit;
+  /** An `account.status` event; runs in the transaction that writes the new state. */
+  onStatus?(change: AccountStatusChange): void;
   /** Prints a QR as terminal art (once per ref). */
   printQr?(qr: string): void;
+  /** Turns and file handles for opening sockets (reconnectQueue.ts); without, sockets open at once. */
+  slots?: ConnectSlots;
   random?: () => number;
 }
 
@@ -41,19 +50,33 @@ export interface CurrentQr {
   expiresAt: number;
 }
 
+/** Why this account cannot connect right now, as the API shows it; null once WhatsApp answers. */
+export interface ConnectProblem {
+  /** resource_limit: no file handle free under the open-files limit (fdBudget.ts). */
+  code: "whatsapp_unreachable" | "resource_limit";
+  /** The underlying error, e.g. "getaddrinfo ENOTFOUND web.whatsapp.com". */
+  cause: string;
+  since: number;
+}
+
 export class AccountSession {
   sock: WASocket | null = null;
   qr: CurrentQr | null = null;
+  problem: ConnectProblem | null = null;
   /** Sockets created so far (tests count reconnects with it). */
   connects = 0;
   private failures = 0;
   private openedAt = 0;
   private qrCount = 0;
+  /** The current socket got a QR or a login from WhatsApp (else a close means "unreachable"). */
+  private reached = false;
   private running = false;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private watchdog: ReturnType<typeof setTimeout> | null = null;
   private version: WAVersion | undefined;
   private readonly waiters = new Set<() => void>();
+  /** Told of every change an admin can see: state, QR, problem (the account's event stream). */
+  private readonly watchers = new Set<() => void>();
   private readonly log: Logger;
   /** Shared by every socket of this account; expiry times as Baileys' own defaults. */
   private readonly caches = {
@@ -74,11 +97,14 @@ export class AccountSession {
     return this.running;
   }
 
-  start(): void {
+  /** `urgent`: someone waits for it (pairing, restart); a resume at start-up takes its turn. */
+  start(urgent = true): void {
     if (this.running) return;
     this.running = true;
     this.failures = 0;
-    this.connect();
+    // Honest while it waits for its turn: on the way, not the state of the last run.
+    this.setState(isPaired(this.opts.store.sqlite, this.opts.accountId) ? "connecting" : "pairing");
+    this.requestConnect(urgent);
   }
 
   /** Ends the socket and stops reconnecting; the state is set by the caller. */
@@ -87,6 +113,8 @@ export class AccountSession {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.release();
+    this.opts.slots?.leave(this.opts.accountId);
+    if (this.problem?.code === "resource_limit") this.problem = null;
     this.qr = null;
     this.notify();
   }
@@ -123,8 +151,21 @@ export class AccountSession {
     return row?.state === state;
   }
 
-  private setState(state: AccountState, patch: AccountPatch = {}): void {
-    setAccountState(this.opts.store.db, this.opts.accountId, state, patch);
+  /** A state change, with the `account.status` event it means (if any) in the same transaction. */
+  private setState(state: AccountState, patch: AccountPatch = {}, status?: AccountStatusChange): void {
+    const write = () => {
+      setAccountState(this.opts.store.db, this.opts.accountId, state, patch);
+      if (status) this.opts.onStatus?.(status);
+    };
+    if (status && this.opts.onStatus) this.opts.store.sqlite.transaction(write)();
+    else write();
+    for (const watcher of this.watchers) watcher();
+  }
+
+  /** Calls `fn` after every state change (a new QR is one); returns the unsubscribe. */
+  watch(fn: () => void): () => void {
+    this.watchers.add(fn);
+    return () => this.watchers.delete(fn);
   }
 
   private notify(): void {
@@ -147,6 +188,7 @@ export class AccountSession {
     const sock = this.sock;
     this.sock = null;
     if (!sock) return;
+    this.opts.slots?.settled(this.opts.accountId);
     sock.ev.removeAllListeners(undefined as never);
     try {
       sock.end(undefined);
@@ -168,8 +210,11 @@ export class AccountSession {
     // means WhatsApp signed this device's identity (`account`, set by pair-success).
     if (auth.state.creds.me && !auth.state.creds.account) auth.state.creds.me = undefined;
     const paired = !!auth.state.creds.account;
-    this.setState(paired ? (this.failures > 0 ? "reconnecting" : "connecting") : "pairing");
+    // A new pairing starts clean: how the last one ended is no news to whoever starts it.
+    const fresh: AccountPatch = !paired && this.failures === 0 ? { lastDisconnectCode: null, lastDisconnectReason: null, lastDisconnectAt: null } : {};
+    this.setState(paired ? (this.failures > 0 ? "reconnecting" : "connecting") : "pairing", fresh);
     this.qrCount = 0;
+    this.reached = false;
     this.connects++;
     const sock = makeWASocket({
       auth: auth.state,
@@ -187,6 +232,7 @@ export class AccountSession {
       callOfferCache: this.caches.callOffer,
       placeholderResendCache: this.caches.placeholderResend,
       ...(this.opts.waUrl ? { waWebSocketUrl: this.opts.waUrl } : {}),
+      ...(this.opts.qrTimeoutMs ? { qrTimeout: this.opts.qrTimeoutMs } : {}),
       ...(this.version ? { version: this.version } : {}),
     });
     this.sock = sock;
@@ -203,7 +249,11 @@ export class AccountSession {
     sock.ev.on("connection.update", (update) => {
       if (this.sock !== sock) return;
       if (update.qr) this.onQr(update.qr);
+      // pair-success: the phone accepted this device (the 515 restart and the login follow).
+      if (update.isNewLogin) this.onPaired(auth.state.creds.me?.id ?? null);
       if (update.connection === "open") this.onOpen(sock);
+      // Caught up with what queued while it was away: the heavy part of a reconnect is over.
+      if (update.receivedPendingNotifications) this.opts.slots?.settled(accountId);
       if (update.connection === "close") {
         const error = update.lastDisconnect?.error as { output?: { statusCode?: number }; message?: string } | undefined;
         this.onClose(error?.output?.statusCode, error?.message ?? null, !!auth.state.creds.account);
@@ -212,31 +262,43 @@ export class AccountSession {
     this.opts.attach(sock, this);
     this.watchdog = setTimeout(() => {
       if (this.sock !== sock || this.qr || this.stateIs("open")) return;
-      this.log.warn("no answer from WhatsApp while connecting; retrying", { after_ms: CONNECT_WATCHDOG_MS });
-      this.onClose(undefined, "connect watchdog: no answer", paired);
+      this.onClose(undefined, `no answer within ${CONNECT_WATCHDOG_MS / 1000} s`, paired);
     }, CONNECT_WATCHDOG_MS);
   }
 
   private onQr(qr: string): void {
     const now = Date.now();
-    this.qr = { value: qr, expiresAt: now + (this.qrCount === 0 ? FIRST_QR_MS : NEXT_QR_MS) };
+    this.reached = true;
+    this.problem = null;
+    this.qr = { value: qr, expiresAt: now + (this.opts.qrTimeoutMs ?? (this.qrCount === 0 ? FIRST_QR_MS : NEXT_QR_MS)) };
     this.qrCount++;
     if (this.watchdog) clearTimeout(this.watchdog);
+    this.opts.slots?.settled(this.opts.accountId);
     this.setState("pairing");
     this.opts.printQr?.(qr);
     this.notify();
   }
 
+  private onPaired(meJid: string | null): void {
+    const phone = meJid ? (jidDecode(meJid)?.user ?? null) : null;
+    this.log.info("paired with a phone", { phone_suffix: phone?.slice(-4) ?? null });
+    this.qr = null;
+    this.setState("connecting", { phone }, { status: "paired", reason: null, code: null, phone });
+  }
+
   private onOpen(sock: WASocket): void {
     if (this.watchdog) clearTimeout(this.watchdog);
+    this.reached = true;
+    this.problem = null;
     this.qr = null;
     this.openedAt = Date.now();
     const user = sock.user;
     const phone = user?.id ? (jidDecode(user.id)?.user ?? null) : null;
     const lid = user?.lid ? (jidDecode(user.lid)?.user ?? null) : null;
     const name = user?.name ?? user?.notify ?? null;
-    this.setState("open", name ? { phone, lid, pushName: name } : { phone, lid });
-    this.log.info("WhatsApp connection open", { phone_suffix: phone?.slice(-4) ?? null });
+    this.setState("open", name ? { phone, lid, pushName: name } : { phone, lid }, { status: "open", reason: null, code: null, phone });
+    // Routine at a thousand accounts: the queue logs one line per start or mass reconnect.
+    this.log.debug("WhatsApp connection open", { phone_suffix: phone?.slice(-4) ?? null });
     this.notify();
   }
 
@@ -247,32 +309,48 @@ export class AccountSession {
     if (this.openedAt && Date.now() - this.openedAt >= STABLE_AFTER_MS) this.failures = 0;
     this.openedAt = 0;
     if (code !== 515) this.failures++;
-    const decision = decideOnClose(code, { failures: this.failures, paired, random: this.opts.random });
-    const disconnect: AccountPatch = { lastDisconnectCode: code ?? null, lastDisconnectReason: decision.reason, lastDisconnectAt: Date.now() };
-    this.log.info("WhatsApp connection closed", { code: code ?? null, message, action: decision.action });
+    const decision = decideOnClose(code, { failures: this.failures, paired, random: this.opts.random, reached: this.reached, message });
+    const unreachable = decision.action === "reconnect" ? decision.unreachable : undefined;
+    const reason = unreachable ? `${decision.reason}; run \`wahook doctor\` on this machine to see why` : decision.reason;
+    const disconnect: AccountPatch = { lastDisconnectCode: unreachable ? null : (code ?? null), lastDisconnectReason: reason, lastDisconnectAt: Date.now() };
+    if (unreachable) {
+      // Once per streak: the retries that follow say nothing new.
+      if (!this.problem) this.log.warn("cannot reach WhatsApp; retrying with backoff (run `wahook doctor`)", { cause: unreachable.cause, retry_in_ms: "delayMs" in decision ? decision.delayMs : null });
+      this.problem ??= { code: "whatsapp_unreachable", cause: unreachable.cause, since: Date.now() };
+      this.problem.cause = unreachable.cause;
+    } else {
+      // A reconnect is routine (one line each would be a thousand in a network blip); what needs a person is info.
+      this.log[decision.action === "reconnect" ? "debug" : "info"]("WhatsApp connection closed", { code: code ?? null, message, action: decision.action });
+    }
+    const phone = getAccount(this.opts.store.db, this.opts.accountId)?.phone ?? null;
+    const report = (status: AccountStatusChange["status"]): AccountStatusChange => ({ status, reason, code: unreachable ? null : (code ?? null), phone });
+    // A paired account that drops is news once, when the streak starts, and again when it
+    // has kept failing; not at every retry in between. The 515 after a pairing is no news.
+    const streak = paired && code !== 515 ? (this.failures === 1 ? report("reconnecting") : this.failures === FAILED_AFTER ? report("failed") : undefined) : undefined;
     switch (decision.action) {
       case "logged_out":
         this.running = false;
         this.forgetCredentials();
-        this.setState("logged_out", { ...disconnect, phone: null, lid: null });
+        this.setState("logged_out", { ...disconnect, phone: null, lid: null }, report("logged_out"));
         break;
       case "conflict":
         this.running = false;
-        this.setState("conflict", disconnect);
+        this.setState("conflict", disconnect, report("conflict"));
         break;
       case "pairing_expired":
         this.running = false;
-        this.setState("stopped", disconnect);
+        this.setState("stopped", disconnect, report("stopped"));
         break;
       case "refresh_version":
-        this.setState("reconnecting", disconnect);
+        this.setState("reconnecting", disconnect, streak);
         void this.refreshVersion().finally(() => this.schedule(decision.delayMs));
         break;
       case "reconnect":
-        this.setState(paired ? "reconnecting" : "pairing", disconnect);
+        this.setState(paired ? "reconnecting" : "pairing", disconnect, streak);
         this.schedule(decision.delayMs);
         break;
     }
+    if (!this.running) this.opts.slots?.leave(this.opts.accountId);
     this.notify();
   }
 
@@ -281,8 +359,32 @@ export class AccountSession {
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = null;
-      this.connect();
+      // At once (515 after a scan) means someone is waiting for it.
+      this.requestConnect(delayMs === 0);
     }, delayMs);
+  }
+
+  /** Opens a socket when the queue gives this account its turn and a file handle. */
+  private requestConnect(urgent: boolean): void {
+    const slots = this.opts.slots;
+    if (!slots) return this.connect();
+    slots.request(this.opts.accountId, urgent, {
+      go: () => {
+        if (this.problem?.code === "resource_limit") this.problem = null;
+        this.connect();
+      },
+      denied: () => this.onNoFileHandle(),
+    });
+  }
+
+  /** Waits as `failed` (resource_limit) until a file handle frees up; the queue retries it. */
+  private onNoFileHandle(): void {
+    if (!this.running) return;
+    const cause = "no file handle free under the open-files limit";
+    this.problem = { code: "resource_limit", cause, since: Date.now() };
+    const phone = getAccount(this.opts.store.db, this.opts.accountId)?.phone ?? null;
+    this.setState("failed", {}, { status: "failed", reason: `resource_limit: ${cause}`, code: null, phone });
+    this.notify();
   }
 
   private async refreshVersion(): Promise<void> {

@@ -39,8 +39,8 @@ describe("every registered route", () => {
     expect(wrong).toEqual([]);
   });
 
-  test("the public list is exactly health, Swagger UI and its assets, and signed media links", () => {
-    expect([...PUBLIC_ROUTES].sort()).toEqual(["/health", "/swagger", "/swagger/assets/:name", "/swagger/json", "/v1/media/:token"]);
+  test("the public list is exactly the admin page, the site icon, health, Swagger UI and its assets, and signed media links", () => {
+    expect([...PUBLIC_ROUTES].sort()).toEqual(["/", "/favicon.ico", "/health", "/swagger", "/swagger/assets/:name", "/swagger/json", "/v1/media/:token"]);
   });
 
   test("/metrics needs a key unless WAHOOK_METRICS_PUBLIC=true", async () => {

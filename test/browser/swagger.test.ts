@@ -1,11 +1,12 @@
 // Swagger UI in a real browser, with no internet: the compiled binary serves every asset
 // itself, and headless Chromium renders the operations and the Authorize button.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { existsSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { binaryInEmptyDir, startBinary, type RunningBinary } from "../support/binary.ts";
+import { CHROMIUM, CHROMIUM_FLAGS } from "../support/cdp.ts";
 
-const CHROMIUM = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => existsSync(p));
+
 let running: RunningBinary;
 let dir: string;
 
@@ -26,15 +27,7 @@ test("headless Chromium renders /swagger from the binary alone: operations liste
   const proc = Bun.spawn(
     [
       CHROMIUM,
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--disable-dev-shm-usage",
+      ...CHROMIUM_FLAGS,
       `--user-data-dir=${profile}`,
       "--virtual-time-budget=15000",
       "--dump-dom",

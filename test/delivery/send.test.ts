@@ -61,6 +61,13 @@ test.each([
   expect(sent.excerpt).toBe(excerpt);
 });
 
+test("a refused connection is a connect failure named once (not 'ECONNREFUSED: ECONNREFUSED: …')", async () => {
+  const out = await sendAttempt({ url: "http://127.0.0.1:1/hook", body: "{}", headers: {}, allow });
+  expect(out.result).toEqual({ kind: "error", errorClass: "connect" });
+  expect(out.error).toMatch(/^ECONNREFUSED: /);
+  expect(out.error!.match(/ECONNREFUSED/g)).toHaveLength(1);
+});
+
 test("the request asks for an uncompressed answer", async () => {
   await send("/short");
   expect(acceptEncoding).toBe("identity");

@@ -80,3 +80,15 @@ test("a poll and a vote on it: the vote names the poll and the options chosen", 
   expect(delivered(pollId).message).toMatchObject({ type: "poll_creation", text: "Which day?", poll: { name: "Which day?", options, selectable_count: 2 } });
   expect(delivered(vote.id).message).toMatchObject({ type: "poll_update", text: "Tuesday, Friday", poll_vote: { poll_id: pollId, selected_options: ["Tuesday", "Friday"] } });
 }, 60_000);
+
+test("a delivery sent again (a retry) carries the same bytes, media link included", async () => {
+  // The receiver fails the first attempt; the retry follows 5 s later.
+  rig.sink.respondWith([{ status: 500 }]);
+  const jpeg = Buffer.from("ffd8ffe000104a46494600010100000100010000ffd9", "hex").toString("base64");
+  const sent = await send({ kind: "image", dataBase64: jpeg, caption: "the same twice" });
+  const both = await rig.sink.waitFor((rs) => rs.filter((r) => payload(r).message?.id === sent.id).length >= 2, 20_000);
+  const [first, second] = both.filter((r) => payload(r).message?.id === sent.id);
+  expect(payload(first!).message.file_url).toStartWith(`${rig.daemon.url.replace("127.0.0.1", "localhost")}/v1/media/`);
+  expect(second!.headers["webhook-id"]).toBe(first!.headers["webhook-id"]!);
+  expect(second!.body).toBe(first!.body);
+}, 30_000);

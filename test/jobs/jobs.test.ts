@@ -6,6 +6,7 @@ import { startJobs } from "../../src/jobs/index.ts";
 import { silentLogger } from "../../src/log.ts";
 import { claim, enqueue, recordAttempt, releaseExpiredLeases, type OutboxStatus } from "../../src/store/outbox.ts";
 import { pruneDelivered } from "../../src/store/retention.ts";
+import { runRetention } from "../../src/retention.ts";
 import { deliveryHarness, textMessage, type Engine } from "../support/delivery.ts";
 import { waitUntil } from "../support/wait.ts";
 
@@ -68,7 +69,8 @@ describe("retention", () => {
       { id: inFlight, status: "in_flight", last_error: null },
       { id: dead, status: "failed", last_error: "HTTP 500" },
     ]);
-    expect([goneA, goneB, recent].map((id) => attemptsOf(id).n)).toEqual([0, 0, 1]);
+    // Rows that stay keep their attempt history, dead letters included.
+    expect([goneA, goneB, recent, pending, inFlight, dead].map((id) => attemptsOf(id).n)).toEqual([0, 0, 1, 1, 1, 1]);
   });
 
   test("more old rows than one delete slice: all of them go", async () => {
@@ -95,7 +97,8 @@ describe("retention", () => {
     for (let i = 0; i < 3; i++) e.send(textMessage({ chatId }));
     await t.sink.waitFor(3);
     await waitUntil(() => e.outbox().every((r) => r.status === "delivered"));
-    e.store.sqlite.query("UPDATE outbox SET created_at = ?").run(Date.now() - 40 * DAY);
+    // Queued and delivered 40 days ago (retention counts from the delivery).
+    e.store.sqlite.query("UPDATE outbox SET created_at = ?1, delivered_at = ?1").run(Date.now() - 40 * DAY);
     expect(pruneDelivered(e.store.sqlite, Date.now() - 30 * DAY).outbox).toBe(3);
 
     e.send(textMessage({ chatId }));
@@ -192,7 +195,7 @@ describe("lease sweep", () => {
     const jobs = startJobs({
       store: e.store,
       log: silentLogger,
-      retentionDays: 30,
+      runRetention: (now) => runRetention(e.store.sqlite, "/nonexistent", { deliveredDays: 30, deadLetterDays: null, messageDays: null, mediaTtlMs: 7 * DAY }, now),
       wakeDelivery: e.worker.wake,
       disableLongFailing: (now) => disableLongFailing(e.store.sqlite, now),
     });

@@ -15,6 +15,10 @@ import { silentLogger } from "../../src/log.ts";
 import { allQueueDepths } from "../../src/store/deliveries.ts";
 import { generateKey, insertKey } from "../../src/store/apiKeys.ts";
 import { openStore } from "../../src/store/db.ts";
+import { createBackup } from "../../src/backup/create.ts";
+import { BackupService } from "../../src/backup/service.ts";
+import { StorageHealth } from "../../src/store/storageHealth.ts";
+import { StorageStatsReader } from "../../src/storageStats.ts";
 
 export interface TestApp {
   app: ReturnType<typeof createApp>;
@@ -25,6 +29,10 @@ export interface TestApp {
   /** JSON request through app.handle; `key: null` sends no key. */
   call(method: string, path: string, opts?: { body?: unknown; rawBody?: string; key?: string | null; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
   ingest: IngestDeps;
+  /** The app's disk state (report a full disk to see the API refuse writes). */
+  storage: StorageHealth;
+  /** Backups made inline (no thread) into <data dir>/backups. */
+  backups: BackupService;
   close(): Promise<void>;
 }
 
@@ -60,12 +68,15 @@ const noWhatsApp: AppDeps["accounts"] = {
     throw new Error("no WhatsApp stage");
   },
   remove: async () => {},
+  problem: () => null,
+  watch: () => () => {},
+  currentQr: async () => null,
 };
 
 /** `deliver: true` runs a real delivery worker and backfill runner on the app's store (short timeouts). */
 export function startTestApp(env: Record<string, string> = {}, opts: { deliver?: boolean; accounts?: AppDeps["accounts"] } = {}): TestApp {
   const dir = tempDir();
-  const config = loadConfig({ WAHOOK_DATA_DIR: dir, WAHOOK_ALLOW_TARGETS: "loopback", ...env });
+  const config = loadConfig({ WAHOOK_DATA_DIR: dir, WAHOOK_ALLOW_TARGETS: "loopback", WAHOOK_BACKUP_DIR: join(dir, "backups"), ...env });
   const store = openStore(join(dir, "wahook.db"));
   const adminKey = generateKey();
   const readKey = generateKey();
@@ -97,6 +108,8 @@ export function startTestApp(env: Record<string, string> = {}, opts: { deliver?:
         },
       })
     : null;
+  const storage = new StorageHealth(dir, store.sqlite, silentLogger);
+  const stats = new StorageStatsReader(dir, store.sqlite, () => storage.problem);
   const ingest: IngestDeps = { store, wake, onIngested: (m) => metrics.message(m.accountId) };
   const deps: AppDeps = {
     store,
@@ -116,6 +129,8 @@ export function startTestApp(env: Record<string, string> = {}, opts: { deliver?:
       cancel: (id) => endBackfill(store, id, ["planning", "running", "paused"], "cancelled", null, Date.now()),
     },
     media: { dir: join(dir, "media"), key: Buffer.alloc(32, 7) },
+    backups: new BackupService({ dataDir: dir, dir: config.backup.dir, keep: config.backup.keep, s3: null, log: silentLogger, version: "test", make: createBackup }),
+    storage: { problem: () => storage.problem, stats: () => stats.read() },
   };
   const app = createApp(deps);
   worker?.start();
@@ -138,7 +153,11 @@ export function startTestApp(env: Record<string, string> = {}, opts: { deliver?:
       return readResponse(await app.handle(new Request(`http://localhost${path}`, { method, headers, body })));
     },
     ingest,
+    storage,
+    backups: deps.backups as BackupService,
     async close() {
+      storage.stop();
+      await (deps.backups as BackupService).idle();
       runner?.stop();
       await worker?.stop(2_000);
       store.close();

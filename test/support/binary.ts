@@ -38,9 +38,10 @@ export async function binaryInEmptyDir(): Promise<{ dir: string; exe: string }> 
   return { dir, exe };
 }
 
-export async function startBinary(exe: string, dir: string, env: Record<string, string>): Promise<RunningBinary> {
+/** `prefix` runs the binary through another program, e.g. `["prlimit", "--nofile=64:64"]`. */
+export async function startBinary(exe: string, dir: string, env: Record<string, string>, prefix: string[] = []): Promise<RunningBinary> {
   const port = env.WAHOOK_PORT ?? String(await freePort());
-  const proc = Bun.spawn([exe], {
+  const proc = Bun.spawn([...prefix, exe], {
     cwd: dir,
     env: { PATH: process.env.PATH ?? "", HOME: dir, WAHOOK_HOST: "127.0.0.1", WAHOOK_PORT: port, WAHOOK_LOG_LEVEL: "warn", ...env },
     stdout: "pipe",

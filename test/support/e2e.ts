@@ -27,7 +27,8 @@ export interface Rig {
   /** Stops the daemon with `signal` and starts it again on the same port and folder. */
   restart(signal: "SIGTERM" | "SIGKILL", extraEnv?: Record<string, string>): Promise<void>;
   kill(signal: "SIGTERM" | "SIGKILL"): Promise<number>;
-  start(extraEnv?: Record<string, string>): Promise<void>;
+  /** `prefix` runs the binary through another program (startBinary). */
+  start(extraEnv?: Record<string, string>, prefix?: string[]): Promise<void>;
   /** Creates an account, scans its QR on the emulated phone and waits for `open`. Returns its id. */
   pair(phone: string, opts?: { name?: string; history?: { enabled: boolean; messages?: number; chats?: number; chunks?: number } }): Promise<string>;
   close(): Promise<void>;
@@ -42,7 +43,10 @@ export async function startEmulatorProcess(args: string[] = []): Promise<{ proc:
     if (done) throw new Error("the emulator exited before it was ready");
     line += new TextDecoder().decode(value);
   }
-  reader.releaseLock();
+  // Drain the rest: libsignal logs to stdout, and a full pipe would freeze the emulator mid-run.
+  void (async () => {
+    while (!(await reader.read().catch(() => ({ done: true }))).done);
+  })();
   return { proc, info: JSON.parse(line.slice(0, line.indexOf("\n"))) };
 }
 
@@ -82,8 +86,8 @@ export async function startRig(opts: { key?: string; env?: Record<string, string
       const text = await res.text();
       return { status: res.status, body: text ? JSON.parse(text) : null };
     },
-    async start(extraEnv = {}) {
-      rig.daemon = await startBinary(exe, dir, { ...env, ...(port ? { WAHOOK_PORT: port } : {}), ...extraEnv });
+    async start(extraEnv = {}, prefix = []) {
+      rig.daemon = await startBinary(exe, dir, { ...env, ...(port ? { WAHOOK_PORT: port } : {}), ...extraEnv }, prefix);
       port = new URL(rig.daemon.url).port;
     },
     async kill(signal) {

@@ -143,3 +143,16 @@ test('undecryptable sends, release, confirmations, raw messages and the offline 
 	expect((await api('PUT', '/settings', { offlinePaceMs: 5 })).offlinePaceMs).toBe(5);
 	await api('PUT', '/settings', { offlinePaceMs: 0 });
 });
+
+test('each login of a device is counted, so a reconnect storm can show every device came back once', async () => {
+	const phone = '15550007005';
+	const c = await pair(phone);
+	const logins = async () => ((await api('GET', `/devices/${phone}`)).devices as { logins: number }[])[0]?.logins;
+	expect(await logins()).toBe(1);
+	await api('POST', '/faults', { phone, type: 'drop' });
+	expect(await c.closed()).toBe(428);
+	const again = startClient({ url: info.url, mediaUrl: info.mediaUrl, auth: c.auth, history: false });
+	clients.push(again);
+	await again.open();
+	expect(await logins()).toBe(2);
+});

@@ -34,6 +34,7 @@ function accountView(emu: StartedEmulator, phone: string) {
 			lidJid: lidJid(a.lid, d.id),
 			connected: !!d.session && !d.session.closed,
 			online: d.ready,
+			logins: d.logins,
 			queued: d.queue.length,
 			sent: d.sent.length
 		}))
@@ -160,6 +161,12 @@ export function startAdmin(emu: StartedEmulator, port: number, hostname: string)
 				}
 			}
 			if (action === 'confirmations' && m === 'GET') return emu.device(phone).confirmations();
+			if (action === 'receipts' && m === 'POST') {
+				const b = (await body()) as { id?: string; from?: string; type?: 'delivery' | 'read' | 'played'; group?: string; via?: 'lid' | 'pn' };
+				if (!b.id || !b.from) throw new HttpError(400, 'receipts need id and from (the contact phone)');
+				if (b.type && !['delivery', 'read', 'played'].includes(b.type)) throw new HttpError(400, 'type is delivery, read or played');
+				return emu.receipt(phone, { id: b.id, from: b.from, type: b.type, group: b.group, via: b.via });
+			}
 			if (action === 'burst' && m === 'POST') {
 				const b = await body();
 				// answer at once; the burst runs in the background

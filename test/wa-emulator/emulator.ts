@@ -97,6 +97,8 @@ export type LinkedDevice = {
 	historySent: boolean;
 	sent: SentRecord[];
 	removed: boolean;
+	/** logins so far (a reconnect storm counts that each device came back exactly once) */
+	logins: number;
 };
 
 export type Fault =
@@ -249,7 +251,8 @@ export class Emulator extends EventEmitter {
 			chain: Promise.resolve(),
 			historySent: false,
 			sent: [],
-			removed: false
+			removed: false,
+			logins: 0
 		};
 	}
 
@@ -279,6 +282,7 @@ export class Emulator extends EventEmitter {
 		}
 		device.session = session;
 		session.device = device;
+		device.logins++;
 		const a = device.account;
 		session.send({
 			tag: 'success',
@@ -384,6 +388,19 @@ export class Emulator extends EventEmitter {
 	onDeviceAck(session: Session, node: BinaryNode) {
 		// Baileys acks notifications (messages get receipts)
 		if (node.attrs.class === 'notification' && session.device) confirm(session.device, [node.attrs.id ?? ''], 'ack');
+	}
+
+	/** A receipt from a contact for a message the account sent (from its phone or a linked
+	 * device), as WhatsApp fans it out to every device of the sender: delivered, read, played.
+	 * In a group the contact is the receipt's participant. */
+	receipt(phone: string, r: { id: string; from: string; type?: 'delivery' | 'read' | 'played'; group?: string; via?: 'lid' | 'pn' }) {
+		const contact = this.contact(r.from);
+		const jid = r.via === 'pn' ? pnJid(contact.phone) : lidJid(contact.lid);
+		const attrs: Record<string, string> = r.group ? { id: r.id, from: r.group, participant: jid, t: String(Math.floor(Date.now() / 1000)) } : { id: r.id, from: jid, t: String(Math.floor(Date.now() / 1000)) };
+		if (r.type && r.type !== 'delivery') attrs.type = r.type;
+		const sessions = this.sessionsOf(phone);
+		for (const s of sessions) s.send({ tag: 'receipt', attrs });
+		return { sent: sessions.length };
 	}
 
 	// ---- faults ----

@@ -47,6 +47,7 @@ test("list pages with a cursor; get shows state, phone, push name, last disconne
     phone: null,
     push_name: null,
     last_disconnect: null,
+    problem: null,
     created_at: expect.stringMatching(ISO),
   });
 

@@ -1,7 +1,7 @@
 // The close-code policy (spec/WHATSAPP.md "Connection lifecycle") as a table: what the
 // session does for every code WhatsApp closes with, and how long it waits.
 import { describe, expect, test } from "bun:test";
-import { backoffMs, BACKOFF_CAP_MS, decideOnClose, type CloseDecision } from "../../src/wa/reconnect.ts";
+import { backoffMs, BACKOFF_CAP_MS, decideOnClose, transportCause, type CloseDecision } from "../../src/wa/reconnect.ts";
 
 /** random() = 0.5 is no jitter; 0 is the lowest (-20 %), just under 1 the highest (+20 %). */
 const NO_JITTER = () => 0.5;
@@ -31,6 +31,36 @@ describe("decideOnClose", () => {
   test("the reason of an unknown code names it; of no code, says network", () => {
     expect(decideOnClose(499, { failures: 1, paired: true }).reason).toContain("499");
     expect(decideOnClose(undefined, { failures: 1, paired: true }).reason).toContain("network");
+  });
+});
+
+describe("a socket that never reached WhatsApp (no QR, no login)", () => {
+  const refused = "WebSocket Error (connect ECONNREFUSED 127.0.0.1:443)";
+  const cases: [string, number | undefined, boolean, string | null, Partial<CloseDecision>][] = [
+    // Baileys reports a refused or unresolvable endpoint as 408 or 428, like a QR nobody scanned.
+    ["408 before pairing, refused: keep trying, not 'QR not scanned'", 408, false, refused, { action: "reconnect", delayMs: 1_000, reason: "cannot reach WhatsApp: connect ECONNREFUSED 127.0.0.1:443", unreachable: { cause: "connect ECONNREFUSED 127.0.0.1:443" } }],
+    ["428 while paired, DNS", 428, true, "WebSocket Error (getaddrinfo ENOTFOUND web.whatsapp.com)", { action: "reconnect", unreachable: { cause: "getaddrinfo ENOTFOUND web.whatsapp.com" } }],
+    ["the watchdog: no answer at all", undefined, true, "no answer within 30 s", { action: "reconnect", unreachable: { cause: "no answer within 30 s" } }],
+    ["no message at all", undefined, false, null, { action: "reconnect", unreachable: { cause: "no answer" } }],
+    // These only come from WhatsApp itself: it was reached.
+    ["401 is WhatsApp's own answer", 401, true, null, { action: "logged_out" }],
+    ["440 is WhatsApp's own answer", 440, true, null, { action: "conflict" }],
+    ["515 is WhatsApp's own answer", 515, true, null, { action: "reconnect", delayMs: 0 }],
+  ];
+  test.each(cases)("%s", (_name, code, paired, message, expected) => {
+    expect(decideOnClose(code, { failures: 1, paired, reached: false, message, random: NO_JITTER })).toMatchObject(expected);
+  });
+
+  test("a socket that showed a QR and then timed out did expire", () => {
+    expect(decideOnClose(408, { failures: 1, paired: false, reached: true, message: "QR refs attempts ended" })).toMatchObject({ action: "pairing_expired" });
+  });
+
+  test.each([
+    ["WebSocket Error (self-signed certificate)", "self-signed certificate"],
+    ["Opening handshake has timed out", "Opening handshake has timed out"],
+    ["", "no answer"],
+  ])("transportCause(%p) = %p", (message, cause) => {
+    expect(transportCause(message)).toBe(cause);
   });
 });
 

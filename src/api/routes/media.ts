@@ -6,7 +6,7 @@ import { ApiError } from "../../errors.ts";
 import { verifyMediaToken } from "../../mediaToken.ts";
 import { getMedia } from "../../store/media.ts";
 import type { AppDeps } from "../app.ts";
-import { errorResponses } from "../schemas.ts";
+import { ErrorBody, errorResponses } from "../schemas.ts";
 
 /** RFC 6266 filename parameters: an ASCII fallback and the exact UTF-8 name. */
 function disposition(name: string): string {
@@ -38,11 +38,15 @@ export function mediaRoutes({ store, media }: AppDeps) {
           examples: ["med_06H0TKA0J5W8Q2M4N6P8R0T2V4.1796124000.q6x0bO4nF2cZqk5JmQ8Yw1sVh3Xr7Lp9Tt2Ue6Dg0Ai"],
         }),
       }),
-      response: { 200: t.Any({ description: "The file, with its content type and name." }), ...errorResponses },
+      response: { 200: t.Any({ description: "The file, with its content type and name." }), ...errorResponses, 410: ErrorBody },
       detail: {
         summary: "Download a message's media (the link in `file_url`; no API key, it expires)",
         tags: ["media"],
         security: [],
+        responses: {
+          200: { description: "The file, with its content type and name.", content: { "*/*": { schema: { type: "string", format: "binary" } } } },
+          410: { description: "The link has expired (`media_link_expired`); links last WAHOOK_MEDIA_TTL_DAYS days." },
+        },
       },
     },
   );
