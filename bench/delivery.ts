@@ -222,16 +222,16 @@ async function bareFetch(url: string, body: string, n: number, concurrency: numb
  */
 async function durableFetch(url: string, body: string, n: number, concurrency: number): Promise<number> {
   const dir = tempDir("wahook-bench-");
-  const db = new Database(join(dir, "outbox.sqlite"));
-  db.exec("PRAGMA journal_mode = WAL");
-  db.exec("PRAGMA synchronous = NORMAL");
-  db.exec("CREATE TABLE outbox (id INTEGER PRIMARY KEY, status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, delivered_at INTEGER)");
-  const insert = db.query("INSERT INTO outbox (id, status) VALUES (?, 'pending')");
-  db.transaction(() => {
+  const sqlite = new Database(join(dir, "outbox.sqlite"));
+  sqlite.exec("PRAGMA journal_mode = WAL");
+  sqlite.exec("PRAGMA synchronous = NORMAL");
+  sqlite.exec("CREATE TABLE outbox (id INTEGER PRIMARY KEY, status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, delivered_at INTEGER)");
+  const insert = sqlite.query("INSERT INTO outbox (id, status) VALUES (?, 'pending')");
+  sqlite.transaction(() => {
     for (let id = 1; id <= n; id++) insert.run(id);
   })();
-  const update = db.query("UPDATE outbox SET status = ?, attempts = attempts + 1, delivered_at = ? WHERE id = ?");
-  const record = db.transaction((batch: [status: string, at: number, id: number][]) => {
+  const update = sqlite.query("UPDATE outbox SET status = ?, attempts = attempts + 1, delivered_at = ? WHERE id = ?");
+  const record = sqlite.transaction((batch: [status: string, at: number, id: number][]) => {
     for (const r of batch) update.run(...r);
   });
   const group = { results: [] as [string, number, number][], timer: null as ReturnType<typeof setTimeout> | null };
@@ -243,7 +243,7 @@ async function durableFetch(url: string, body: string, n: number, concurrency: n
     record(batch);
   };
   const started = clock();
-  const ids = (db.query("SELECT id FROM outbox WHERE status = 'pending' ORDER BY id").values() as [number][]).map((r) => r[0]);
+  const ids = (sqlite.query("SELECT id FROM outbox WHERE status = 'pending' ORDER BY id").values() as [number][]).map((r) => r[0]);
   let next = 0;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
@@ -258,8 +258,8 @@ async function durableFetch(url: string, body: string, n: number, concurrency: n
   );
   if (group.results.length) commit();
   const rate = n / ((clock() - started) / 1000);
-  const { delivered } = db.query("SELECT COUNT(*) AS delivered FROM outbox WHERE status = 'delivered' AND attempts = 1").get() as { delivered: number };
-  db.close();
+  const { delivered } = sqlite.query("SELECT COUNT(*) AS delivered FROM outbox WHERE status = 'delivered' AND attempts = 1").get() as { delivered: number };
+  sqlite.close();
   rmSync(dir, { recursive: true, force: true });
   if (delivered !== n) throw new Error(`durable loop: ${delivered} of ${n} recorded as delivered`);
   return rate;
@@ -313,7 +313,7 @@ async function untilAllArrived(sink: SinkClient, d: Daemon, dir: string, started
 async function interleaved(sink: SinkClient): Promise<Run> {
   const dir = tempDir("wahook-bench-");
   const d = await daemon(dir);
-  insertWebhook(d.store.db, { url: `${sink.base}/hook`, events: ["message.received"], ordering: "per_chat", maxConcurrency: CONCURRENCY });
+  insertWebhook(d.store, { url: `${sink.base}/hook`, events: ["message.received"], ordering: "per_chat", maxConcurrency: CONCURRENCY });
   const cpuBefore = await cpuNow(sink);
   const started = clock();
   for (let i = 0; i < EVENTS; i++) {
@@ -331,7 +331,7 @@ async function interleaved(sink: SinkClient): Promise<Run> {
 async function preFilled(sink: SinkClient): Promise<Run> {
   const dir = tempDir("wahook-bench-");
   const d = await daemon(dir);
-  const hook = insertWebhook(d.store.db, { url: `${sink.base}/hook`, events: ["message.received"], ordering: "per_chat", maxConcurrency: CONCURRENCY, enabled: false });
+  const hook = insertWebhook(d.store, { url: `${sink.base}/hook`, events: ["message.received"], ordering: "per_chat", maxConcurrency: CONCURRENCY, enabled: false });
   const { sqlite } = d.store;
   const filling = clock();
   for (let start = 0; start < EVENTS; start += 1_000) {
@@ -458,7 +458,7 @@ async function latency(sink: SinkClient): Promise<void> {
 
   const dir = tempDir("wahook-bench-");
   const d = await daemon(dir);
-  insertWebhook(d.store.db, { url: `${sink.base}/hook`, events: ["message.received"] });
+  insertWebhook(d.store, { url: `${sink.base}/hook`, events: ["message.received"] });
   const sent = new Map<string, number>();
   for (let i = 0; i < LATENCY_EVENTS; i++) {
     const m = message(i, 20, "L");
@@ -503,7 +503,7 @@ async function closedPort(): Promise<number> {
 async function runRss(): Promise<void> {
   const dir = tempDir("wahook-bench-");
   const d = await daemon(dir);
-  insertWebhook(d.store.db, { url: `http://127.0.0.1:${await closedPort()}/down`, events: ["message.received"] });
+  insertWebhook(d.store, { url: `http://127.0.0.1:${await closedPort()}/down`, events: ["message.received"] });
   Bun.gc(true);
   const idle = await rssMb();
   const { sqlite } = d.store;

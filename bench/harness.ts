@@ -27,7 +27,7 @@ export interface BenchDaemon {
 
 /** Starts dist/wahook (built if missing) on `dataDir` (a new temp folder by default) against `emu`. */
 export async function startBinaryDaemon(emu: StartedEmulator | null, opts: { dataDir?: string; env?: Record<string, string> } = {}): Promise<BenchDaemon> {
-  // WAHOOK_BENCH_CMD runs something else as the daemon, e.g. "bun --cpu-prof-md src/main.ts" to profile it.
+  // WAHOOK_BENCH_CMD runs something else as the daemon, e.g. "bun --cpu-prof-md src/cli.ts" to profile it.
   const cmd = process.env.WAHOOK_BENCH_CMD ? process.env.WAHOOK_BENCH_CMD.split(" ") : [await ensureBinary()];
   const dir = opts.dataDir ?? tempDir("wahook-bench-");
   const port = await freePort();

@@ -1,6 +1,10 @@
-// Command line: `wahook [serve]`, `doctor`, `--version`, `--help`. Settings come from the
-// environment (see config.ts); flags only choose what to do.
-import { SETTINGS } from "./config.ts";
+// The binary's entry and its command line: `wahook [serve]`, `doctor`, `backup`, `restore`,
+// `--version`, `--help`. Settings come from the environment (see config.ts); flags only
+// choose what to do. `serve` runs the daemon (main.ts) until SIGTERM or SIGINT.
+import { ConfigError, loadConfig, SETTINGS, type Config } from "./config.ts";
+import { createLogger } from "./log.ts";
+import { startDaemon, type Daemon } from "./main.ts";
+import { VERSION } from "./version.ts";
 
 export type Command =
   | { kind: "serve" }
@@ -105,3 +109,80 @@ function parseRestore(args: string[]): Command {
   if (sources.length !== 1 || !dataDir) return { kind: "usage_error", message: "restore needs one archive (a file or an S3 key) and --data-dir DIR" };
   return { kind: "restore", source: sources[0]!, dataDir, force };
 }
+
+async function main(argv: string[]): Promise<void> {
+  const command = parseArgs(argv);
+  switch (command.kind) {
+    case "version":
+      process.stdout.write(`wahook ${VERSION}\n`);
+      return;
+    case "help":
+      process.stdout.write(usage(VERSION));
+      return;
+    case "usage_error":
+      process.stderr.write(`wahook: ${command.message}\n\n${usage(VERSION)}`);
+      process.exit(2);
+    case "doctor": {
+      // Loaded only here: it brings Baileys, which `serve` loads after listening.
+      const { runDoctor } = await import("./doctor.ts");
+      process.exit(await runDoctor(configOrExit(), (line) => process.stdout.write(`${line}\n`)));
+    }
+    case "backup": {
+      const { runBackupCommand } = await import("./backup/commands.ts");
+      process.exit(await runBackupCommand(configOrExit(), command.file, (line) => process.stdout.write(`${line}\n`)));
+    }
+    case "restore": {
+      const { runRestoreCommand } = await import("./backup/commands.ts");
+      process.exit(await runRestoreCommand(configOrExit(), command, (line) => process.stdout.write(`${line}\n`)));
+    }
+    case "serve":
+      await serve(configOrExit());
+  }
+}
+
+/** A bad setting stops the binary with the message naming the variable (exit 2). */
+function configOrExit(): Config {
+  try {
+    return loadConfig();
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`wahook: ${e.message}\n`);
+      process.exit(2);
+    }
+    throw e;
+  }
+}
+
+/** Runs the daemon until SIGTERM or SIGINT, then stops it gracefully and exits 0. */
+async function serve(config: Config): Promise<void> {
+  const log = createLogger(config.logLevel);
+  let daemon: Daemon | null = null;
+  /** A signal that came while starting (the API already answers then): acted on once started. */
+  let early: string | null = null;
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (!daemon) {
+      early ??= signal;
+      return;
+    }
+    if (stopping) return;
+    stopping = true;
+    log.info("shutting down", { signal });
+    await daemon.stop();
+    log.info("stopped");
+    process.exit(0);
+  };
+  // Before start-up ends: without a handler, a SIGTERM then would kill the process outright.
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+  try {
+    daemon = await startDaemon(config, log);
+  } catch (error) {
+    log.debug("start-up failed", { error: (error as Error).stack ?? String(error) });
+    process.stderr.write(`wahook: cannot start: ${describeStartupFailure(error, config)}\n`);
+    process.exit(2);
+  }
+  if (early) await shutdown(early);
+}
+
+if (import.meta.main) void main(process.argv.slice(2));

@@ -1,12 +1,13 @@
 // The only module that reads the environment. Everything else receives a Config.
 // A bad value is reported with the variable's name and the form it accepts, and stops
 // start-up (exit 2) instead of surfacing later as an odd runtime failure.
-import { existsSync, readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import { resolve } from "node:path";
 import { Cron } from "croner";
 
-export type LogLevel = "debug" | "info" | "warn" | "error";
+// log.ts lists the same levels (neither file imports the other); config.logLevel is handed
+// to createLogger, so the compiler catches a level the logger does not know.
+const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 
 export interface AllowTargets {
   loopback: boolean;
@@ -23,7 +24,7 @@ export interface Config {
   apiKey: string | null;
   /** WAHOOK_PUBLIC_URL, or null: then links use the port actually listened on (see publicUrlFor). */
   publicUrl: string | null;
-  logLevel: LogLevel;
+  logLevel: (typeof LOG_LEVELS)[number];
   allowTargets: AllowTargets;
   waUrl: string | null;
   /** Replaces https://mmg.whatsapp.net in media downloads (the test emulator's media host). */
@@ -51,9 +52,11 @@ export interface Config {
   qrTerminal: boolean;
 }
 
-export type DbSync = "normal" | "full";
+const DB_SYNCS = ["normal", "full"] as const;
+export type DbSync = (typeof DB_SYNCS)[number];
 
-export type WalCheckpoint = "auto" | "external";
+const WAL_CHECKPOINTS = ["auto", "external"] as const;
+export type WalCheckpoint = (typeof WAL_CHECKPOINTS)[number];
 
 export interface BackupConfig {
   /** Where archives are written (API, schedule, `wahook backup` without a file). */
@@ -154,22 +157,6 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>;
 
-/** Reads `.env` in the working directory; real environment variables win over it. */
-export function envWithDotenv(env: Env = process.env, file = resolve(".env")): Env {
-  if (!existsSync(file)) return env;
-  const fromFile: Env = {};
-  for (const line of readFileSync(file, "utf8").split(/\r?\n/)) {
-    const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line);
-    if (!m || line.trimStart().startsWith("#")) continue;
-    let value = m[2] ?? "";
-    // A quoted value may be followed by a comment: KEY="value" # note
-    const quoted = /^(["'])(.*?)\1(?:\s+#.*)?$/.exec(value);
-    value = quoted ? (quoted[2] ?? "") : value.replace(/\s+#.*$/, "");
-    fromFile[m[1]!] = value;
-  }
-  return { ...fromFile, ...env };
-}
-
 function formOf(variable: string): string {
   return SETTINGS.find((s) => s.env === variable)?.form ?? "a valid value";
 }
@@ -235,7 +222,8 @@ export function publicUrlFor(config: Pick<Config, "publicUrl">, listenedPort: nu
   return config.publicUrl ?? `http://localhost:${listenedPort}`;
 }
 
-export function loadConfig(env: Env = envWithDotenv()): Config {
+/** Bun (also the compiled binary) has already read `.env` of the working directory into process.env; real variables win over it. */
+export function loadConfig(env: Env = process.env): Config {
   const host = env.WAHOOK_HOST || "0.0.0.0";
   if (!/^[A-Za-z0-9.:-]+$/.test(host)) bad("WAHOOK_HOST", host);
   const port = integer(env, "WAHOOK_PORT", 8080, 0, 65535);
@@ -246,8 +234,7 @@ export function loadConfig(env: Env = envWithDotenv()): Config {
 
   const publicUrl = url(env, "WAHOOK_PUBLIC_URL", ["http:", "https:"]);
 
-  const logLevel = (env.WAHOOK_LOG_LEVEL || "info").toLowerCase();
-  if (!["debug", "info", "warn", "error"].includes(logLevel)) bad("WAHOOK_LOG_LEVEL", env.WAHOOK_LOG_LEVEL ?? "");
+  const logLevel = choice(env, "WAHOOK_LOG_LEVEL", LOG_LEVELS, "info");
 
   const allowRaw = env.WAHOOK_ALLOW_TARGETS ?? "";
   const allowTargets = parseAllowTargets(allowRaw) ?? bad("WAHOOK_ALLOW_TARGETS", allowRaw);
@@ -258,7 +245,7 @@ export function loadConfig(env: Env = envWithDotenv()): Config {
     dataDir,
     apiKey,
     publicUrl,
-    logLevel: logLevel as LogLevel,
+    logLevel,
     allowTargets,
     waUrl: url(env, "WAHOOK_WA_URL", ["ws:", "wss:"]),
     waMediaUrl: url(env, "WAHOOK_WA_MEDIA_URL", ["http:", "https:"]),
@@ -269,10 +256,10 @@ export function loadConfig(env: Env = envWithDotenv()): Config {
     decryptGraceMs: integer(env, "WAHOOK_DECRYPT_GRACE_S", 15, 0, 3600) * 1000,
     retentionDays: integer(env, "WAHOOK_RETENTION_DAYS", 30, 1, 3650),
     metricsPublic: boolean(env, "WAHOOK_METRICS_PUBLIC", false),
-    dbSync: dbSync(env),
+    dbSync: choice(env, "WAHOOK_DB_SYNC", DB_SYNCS, "normal"),
     deadLetterDays: daysOrKeep(env, "WAHOOK_DEAD_LETTER_DAYS", 3650),
     messageRetentionDays: daysOrKeep(env, "WAHOOK_MESSAGE_RETENTION_DAYS", 36500),
-    walCheckpoint: walCheckpoint(env),
+    walCheckpoint: choice(env, "WAHOOK_WAL_CHECKPOINT", WAL_CHECKPOINTS, "auto"),
     backup: {
       dir: resolve(env.WAHOOK_BACKUP_DIR || "./wahook-backups"),
       cron: cron(env, "WAHOOK_BACKUP_CRON"),
@@ -290,12 +277,11 @@ function rootKey(env: Record<string, string | undefined>): string | null {
   return value.toLowerCase();
 }
 
-function dbSync(env: Env): DbSync {
-  const raw = env.WAHOOK_DB_SYNC;
-  if (raw === undefined || raw === "") return "normal";
-  const v = raw.toLowerCase();
-  if (v === "normal" || v === "full") return v;
-  return bad("WAHOOK_DB_SYNC", raw);
+/** One of `values`, in any case; unset or empty is `fallback`. */
+function choice<const T extends readonly string[]>(env: Env, name: string, values: T, fallback: T[number]): T[number] {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  return values.find((value) => value === raw.toLowerCase()) ?? bad(name, raw);
 }
 
 /** `keep` (or unset) → null; else days. */
@@ -303,14 +289,6 @@ function daysOrKeep(env: Env, name: string, max: number): number | null {
   const raw = env[name];
   if (raw === undefined || raw === "" || raw.toLowerCase() === "keep") return null;
   return integer(env, name, 0, 1, max);
-}
-
-function walCheckpoint(env: Env): WalCheckpoint {
-  const raw = env.WAHOOK_WAL_CHECKPOINT;
-  if (raw === undefined || raw === "") return "auto";
-  const v = raw.toLowerCase();
-  if (v === "auto" || v === "external") return v;
-  return bad("WAHOOK_WAL_CHECKPOINT", raw);
 }
 
 function cron(env: Env, name: string): string | null {

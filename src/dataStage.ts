@@ -1,13 +1,13 @@
-// The keeping of the data folder, as main.ts wires it: whether its disk takes writes,
-// what fills it, backups (API, schedule, S3) and retention. Built from the store and the
-// config; main.ts hands its parts to the group commit, the worker, the jobs and the API.
+// The keeping of the data folder: whether its disk takes writes, what fills it, backups
+// (API, schedule, S3) and retention. Built from the store and the config (wiring/storage.ts);
+// its parts go to the group commit, the worker, the jobs and the API.
 import { existsSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Config } from "./config.ts";
 import type { Logger } from "./log.ts";
 import { backupInThread } from "./backup/inThread.ts";
 import { S3Target } from "./backup/s3.ts";
-import { BackupService } from "./backup/service.ts";
+import { BackupService, type BackupServiceOptions } from "./backup/service.ts";
 import { scheduleBackups } from "./jobs/backups.ts";
 import { removeMediaFiles, runRetention, type RetentionReport } from "./retention.ts";
 import type { Store } from "./store/db.ts";
@@ -31,10 +31,11 @@ export interface DataStage {
   stop(): void;
 }
 
-export function startDataStage(config: Config, store: Store, log: Logger): DataStage {
+/** `makeBackup`: on a thread of its own in the daemon; the API tests make backups inline. */
+export function startDataStage(config: Config, store: Store, log: Logger, makeBackup: BackupServiceOptions["make"] = backupInThread): DataStage {
   const mediaDir = join(config.dataDir, "media");
-  const storage = new StorageHealth(config.dataDir, store.sqlite, log);
-  const stats = new StorageStatsReader(config.dataDir, store.sqlite, () => storage.problem);
+  const storage = new StorageHealth(config.dataDir, store, log);
+  const stats = new StorageStatsReader(config.dataDir, store, () => storage.problem);
   removeLeftovers(config.backup.dir, config.dataDir, log);
   const backups = new BackupService({
     dataDir: config.dataDir,
@@ -43,7 +44,7 @@ export function startDataStage(config: Config, store: Store, log: Logger): DataS
     s3: config.backup.s3 ? new S3Target(config.backup.s3) : null,
     log,
     version: VERSION,
-    make: (input) => backupInThread(input),
+    make: makeBackup,
   });
   let schedule: { stop(): void } | null = null;
   return {
@@ -51,9 +52,9 @@ export function startDataStage(config: Config, store: Store, log: Logger): DataS
     stats,
     backups,
     runRetention: (now) =>
-      runRetention(store.sqlite, mediaDir, { deliveredDays: config.retentionDays, deadLetterDays: config.deadLetterDays, messageDays: config.messageRetentionDays, mediaTtlMs: config.mediaTtlMs }, now),
+      runRetention(store, mediaDir, { deliveredDays: config.retentionDays, deadLetterDays: config.deadLetterDays, messageDays: config.messageRetentionDays, mediaTtlMs: config.mediaTtlMs }, now),
     async removeAccount(id, purge, remove) {
-      const files = purge ? mediaFilesOfAccount(store.sqlite, id) : [];
+      const files = purge ? mediaFilesOfAccount(store, id) : [];
       await remove();
       removeMediaFiles(mediaDir, files);
     },

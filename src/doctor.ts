@@ -11,6 +11,7 @@ import type { Config } from "./config.ts";
 import { accountCapacity, raiseOpenFilesLimit, type OpenFilesLimit } from "./openFiles.ts";
 import { countResumable } from "./store/accounts.ts";
 import { openStore } from "./store/db.ts";
+import { appliedMigrations } from "./store/stats.ts";
 import { probeWhatsApp, whatsappSocketUrl } from "./wa/probe.ts";
 import { trustCertificateRoot } from "./wa/transport.ts";
 
@@ -77,8 +78,7 @@ export function checkDatabase(dir: string): Check {
   try {
     const store = openStore(file);
     try {
-      const { n } = store.sqlite.query<{ n: number }, []>("SELECT COUNT(*) AS n FROM wahook_migrations").get()!;
-      return ok(`database ${file} (opens, ${n} migrations applied)`);
+      return ok(`database ${file} (opens, ${appliedMigrations(store).length} migrations applied)`);
     } finally {
       store.close();
     }
@@ -102,7 +102,7 @@ export function checkOpenFiles(dir: string, limit: OpenFilesLimit = raiseOpenFil
   try {
     const store = openStore(join(dir, "wahook.db"));
     try {
-      accounts = countResumable(store.sqlite);
+      accounts = countResumable(store);
     } finally {
       store.close();
     }

@@ -189,17 +189,47 @@ export interface Message {
   raw: unknown;
 }
 
-export type AccountState =
-  | "pairing"
-  | "connecting"
-  | "open"
-  | "reconnecting"
-  | "logged_out"
-  | "conflict"
-  /** Cannot connect for a reason of this machine's (`problem` says which, e.g. resource_limit); retried by itself. */
-  | "failed"
-  | "stopped";
+/**
+ * An account's connection. `failed`: it cannot connect for a reason of this machine's
+ * (`problem` says which, e.g. resource_limit); retried by itself.
+ */
+export const ACCOUNT_STATES = ["pairing", "connecting", "open", "reconnecting", "logged_out", "conflict", "failed", "stopped"] as const;
+export type AccountState = (typeof ACCOUNT_STATES)[number];
 
-export type DeliveryStatus = "pending" | "in_flight" | "delivered" | "failed";
+/** Where one delivery (an outbox row) stands; `failed` is a dead letter. */
+export const DELIVERY_STATUSES = ["pending", "in_flight", "delivered", "failed"] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+
+/** A backfill plans, runs (or is paused), then ends in one of the last three. */
+export const BACKFILL_STATES = ["planning", "running", "paused", "finished", "cancelled", "failed"] as const;
+export type BackfillState = (typeof BACKFILL_STATES)[number];
+
+/** A message's media file. `deferred`: history media, downloaded only once a backfill sends its message. */
+export const MEDIA_STATUSES = ["deferred", "pending", "ready", "too_large", "failed"] as const;
+export type MediaStatus = (typeof MEDIA_STATUSES)[number];
+
+/** A backfill's pace when none is asked for, messages per second per webhook (the hosted product's users feared floods). */
+export const DEFAULT_BACKFILL_RATE_PER_S = 20;
+
+/** Why a webhook URL is refused when it is saved (README "Security notes", Webhook targets). */
+export type TargetRefusalCode =
+  | "target_scheme"
+  | "target_too_long"
+  | "target_invalid"
+  /** Link-local, metadata, unspecified, multicast, reserved: no config allows them. */
+  | "target_forbidden"
+  /** Loopback or private, refused unless WAHOOK_ALLOW_TARGETS allows it. */
+  | "target_private";
+
+/** The answer to "may webhooks go to this URL?" (delivery/targetCheck.ts). */
+export type TargetVerdict = { ok: true } | { ok: false; code: TargetRefusalCode; message: string };
+
+/** What one attempt's answer means for its delivery and its endpoint: decided by delivery/policy.ts, written by store/attempts.ts. */
+export type AttemptOutcome =
+  | { action: "delivered" }
+  | { action: "retry"; at: number }
+  | { action: "dead" }
+  | { action: "pause_endpoint"; until: number; retryAt: number }
+  | { action: "disable_endpoint"; reason: string };
 
 export type ApiKeyScope = "admin" | "read";

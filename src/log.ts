@@ -1,10 +1,8 @@
 // JSON lines on stdout. Plain writes, no transports: pino-style worker transports break
 // inside a `bun build --compile` binary. Callers never pass secrets; fields are data.
-import type { LogLevel } from "./config.ts";
+const RANK = { debug: 10, info: 20, warn: 30, error: 40 } as const;
 
-export type { LogLevel };
-
-const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+export type LogLevel = keyof typeof RANK;
 
 export interface Logger {
   debug(msg: string, fields?: Record<string, unknown>): void;

@@ -1,9 +1,9 @@
 // Retention as the hourly job runs it: the rows store/retention.ts may remove under the
 // configured periods, then the media files those rows no longer name, then files no row
 // names at all (left by a crash between a commit and an unlink, or by an older version).
-import type { Database } from "bun:sqlite";
 import { readdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
+import type { Store } from "./store/db.ts";
 import { expireMedia, pruneDeadLetters, pruneDelivered, pruneMessages, referencedMediaFiles, type Removed } from "./store/retention.ts";
 
 const DAY_MS = 86_400_000;
@@ -29,18 +29,18 @@ export interface RetentionReport {
   orphanFiles: number;
 }
 
-export function runRetention(sqlite: Database, mediaDir: string, settings: RetentionSettings, now = Date.now()): RetentionReport {
-  const delivered = pruneDelivered(sqlite, now - settings.deliveredDays * DAY_MS);
-  const deadLetters = settings.deadLetterDays === null ? null : pruneDeadLetters(sqlite, now - settings.deadLetterDays * DAY_MS);
+export function runRetention(store: Store, mediaDir: string, settings: RetentionSettings, now = Date.now()): RetentionReport {
+  const delivered = pruneDelivered(store, now - settings.deliveredDays * DAY_MS);
+  const deadLetters = settings.deadLetterDays === null ? null : pruneDeadLetters(store, now - settings.deadLetterDays * DAY_MS);
   let messages = 0;
   let mediaFiles = 0;
   if (settings.messageDays !== null) {
-    const pruned = pruneMessages(sqlite, Math.floor((now - settings.messageDays * DAY_MS) / 1000));
+    const pruned = pruneMessages(store, Math.floor((now - settings.messageDays * DAY_MS) / 1000));
     messages = pruned.messages;
     mediaFiles += removeMediaFiles(mediaDir, pruned.files);
   }
-  mediaFiles += removeMediaFiles(mediaDir, expireMedia(sqlite, now - settings.mediaTtlMs));
-  const orphanFiles = pruneOrphanMedia(sqlite, mediaDir, now);
+  mediaFiles += removeMediaFiles(mediaDir, expireMedia(store, now - settings.mediaTtlMs));
+  const orphanFiles = pruneOrphanMedia(store, mediaDir, now);
   return { delivered, deadLetters, messages, mediaFiles, orphanFiles };
 }
 
@@ -51,14 +51,14 @@ export function removeMediaFiles(mediaDir: string, names: string[]): number {
 }
 
 /** Files in the media folder that no row names, older than an hour. */
-export function pruneOrphanMedia(sqlite: Database, mediaDir: string, now = Date.now()): number {
+export function pruneOrphanMedia(store: Store, mediaDir: string, now = Date.now()): number {
   let names: string[];
   try {
     names = readdirSync(mediaDir);
   } catch {
     return 0;
   }
-  const known = referencedMediaFiles(sqlite);
+  const known = referencedMediaFiles(store);
   let removed = 0;
   for (const name of names) {
     if (known.has(name)) continue;

@@ -2,11 +2,11 @@
 // gauges of /metrics. Rows are counted on request; the media folder is walked at most
 // every 30 s (it can hold hundreds of thousands of files), asynchronously, so neither a
 // scrape nor a stats call stalls the main thread.
-import type { Database } from "bun:sqlite";
-import { statfsSync, statSync } from "node:fs";
+import { statfsSync } from "node:fs";
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { databaseSize, queueCounts, rowCounts, type QueueCounts, type RowCounts } from "./store/stats.ts";
+import type { Store } from "./store/db.ts";
 import type { StorageProblem } from "./store/storageHealth.ts";
 
 const MEDIA_WALK_MS = 30_000;
@@ -34,7 +34,7 @@ export class StorageStatsReader {
 
   constructor(
     private readonly dataDir: string,
-    private readonly sqlite: Database,
+    private readonly store: Store,
     private readonly problem: () => StorageProblem | null,
   ) {}
 
@@ -44,28 +44,25 @@ export class StorageStatsReader {
     const problem = this.problem();
     return {
       storage: { status: problem ? "full" : "ok", reason: problem?.reason ?? null, since: problem?.since ?? null, disk_free_bytes: disk?.free ?? null, disk_total_bytes: disk?.total ?? null },
-      database: { ...databaseSize(this.sqlite), wal_bytes: this.walBytes() },
+      database: databaseSize(this.store),
       media: this.media!,
-      rows: rowCounts(this.sqlite),
-      queue: queueCounts(this.sqlite),
+      rows: rowCounts(this.store),
+      queue: queueCounts(this.store),
     };
   }
 
   /** Cheap figures for a scrape: sizes only (the media folder as last walked, a walk started if stale). */
   sizes(now = Date.now()): StorageSizes {
     void this.refreshMedia(now);
+    const database = databaseSize(this.store);
     return {
-      databaseBytes: databaseSize(this.sqlite).bytes,
-      walBytes: this.walBytes(),
+      databaseBytes: database.bytes,
+      walBytes: database.wal_bytes,
       mediaBytes: this.media?.bytes ?? 0,
       mediaFiles: this.media?.files ?? 0,
       diskFreeBytes: this.disk()?.free ?? null,
       full: this.problem() !== null,
     };
-  }
-
-  private walBytes(): number {
-    return statSync(join(this.dataDir, "wahook.db-wal"), { throwIfNoEntry: false })?.size ?? 0;
   }
 
   private disk(): { free: number; total: number } | null {

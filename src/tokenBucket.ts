@@ -33,8 +33,8 @@ export class TokenBucket {
     return Math.floor(this.tokens);
   }
 
-  take(): void {
-    this.tokens -= 1;
+  take(n = 1): void {
+    this.tokens -= n;
   }
 
   /** Milliseconds until one token is there. */

@@ -131,4 +131,16 @@ describe("the compiled binary", () => {
       rmSync(join(dir, ".env"));
     }
   });
+
+  // Bun reads the file, in the binary too; the port is checked before the log level.
+  test("the real environment wins over .env, and .env's quotes and comments are read", async () => {
+    writeFileSync(join(dir, ".env"), 'WAHOOK_PORT=99999\nexport WAHOOK_LOG_LEVEL="loud" # a comment\n');
+    try {
+      const res = await run([], { WAHOOK_PORT: "0", WAHOOK_DATA_DIR: join(dir, "data-dotenv") });
+      expect(res.code).toBe(2);
+      expect(res.stderr).toBe('wahook: WAHOOK_LOG_LEVEL="loud" is not valid: expected debug, info, warn or error\n');
+    } finally {
+      rmSync(join(dir, ".env"));
+    }
+  });
 });

@@ -1,10 +1,8 @@
 // config.ts is the only reader of the environment: every setting's default, the forms it
 // accepts, and the message a bad value stops start-up with (variable name + accepted form).
-import { afterAll, describe, expect, test } from "bun:test";
-import { rmSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { ConfigError, SETTINGS, envWithDotenv, loadConfig, publicUrlFor, type Config } from "../src/config.ts";
-import { tempDir } from "./support/app.ts";
+import { describe, expect, test } from "bun:test";
+import { resolve } from "node:path";
+import { ConfigError, SETTINGS, loadConfig, publicUrlFor, type Config } from "../src/config.ts";
 
 const MB = 1024 * 1024;
 const DAY = 86_400_000;
@@ -79,6 +77,10 @@ describe("valid forms", () => {
     ],
     ["allow single host /32", { WAHOOK_ALLOW_TARGETS: "192.168.1.10/32" }, { allowTargets: { loopback: false, private: false, cidrs: ["192.168.1.10/32"] } }],
     ["allow IPv6 /128", { WAHOOK_ALLOW_TARGETS: "::1/128" }, { allowTargets: { loopback: false, private: false, cidrs: ["::1/128"] } }],
+    ["allow NONE in capitals", { WAHOOK_ALLOW_TARGETS: "NONE" }, { allowTargets: { loopback: false, private: false, cidrs: [] } }],
+    ["allow none beside other entries adds nothing", { WAHOOK_ALLOW_TARGETS: "none,loopback" }, { allowTargets: { loopback: true, private: false, cidrs: [] } }],
+    ["allow list with empty entries", { WAHOOK_ALLOW_TARGETS: "10.1.0.0/16,," }, { allowTargets: { loopback: false, private: false, cidrs: ["10.1.0.0/16"] } }],
+    ["allow every IPv4 address", { WAHOOK_ALLOW_TARGETS: "0.0.0.0/0" }, { allowTargets: { loopback: false, private: false, cidrs: ["0.0.0.0/0"] } }],
     ["WA URL ws", { WAHOOK_WA_URL: "ws://127.0.0.1:7000/ws" }, { waUrl: "ws://127.0.0.1:7000/ws" }],
     ["WA URL wss", { WAHOOK_WA_URL: "wss://emulator.test/ws/chat" }, { waUrl: "wss://emulator.test/ws/chat" }],
     ["WA media URL", { WAHOOK_WA_MEDIA_URL: "https://127.0.0.1:7001/" }, { waMediaUrl: "https://127.0.0.1:7001" }],
@@ -166,6 +168,9 @@ describe("bad values stop start-up with the variable's name and the accepted for
     ["WAHOOK_ALLOW_TARGETS", "300.0.0.0/8", "none, or a comma list"],
     ["WAHOOK_ALLOW_TARGETS", "10.0.0.0/8/1", "none, or a comma list"],
     ["WAHOOK_ALLOW_TARGETS", "10.0.0.0/x", "none, or a comma list"],
+    ["WAHOOK_ALLOW_TARGETS", "10.1.0.0/", "none, or a comma list"],
+    ["WAHOOK_ALLOW_TARGETS", "10.1/16", "none, or a comma list"],
+    ["WAHOOK_ALLOW_TARGETS", "loopback;private", "none, or a comma list"],
     ["WAHOOK_WA_URL", "http://x", "a ws:// or wss:// URL"],
     ["WAHOOK_WA_URL", "https://web.whatsapp.com/ws", "a ws:// or wss:// URL"],
     ["WAHOOK_WA_URL", "not a url", "a ws:// or wss:// URL"],
@@ -250,78 +255,5 @@ describe("S3 settings: all or nothing, and the keys never repeated", () => {
     expect(error.variable).toBe(variable);
     expect(error.message).not.toContain("very");
     expect(error.message).not.toContain("AKIAEXAMPLEKEY");
-  });
-});
-
-describe(".env file", () => {
-  const dir = tempDir("wahook-dotenv-");
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
-  let n = 0;
-  const dotenv = (text: string) => {
-    const file = join(dir, `env-${n++}`);
-    writeFileSync(file, text);
-    return file;
-  };
-
-  test("a missing file leaves the environment as it is", () => {
-    const env = { WAHOOK_PORT: "1234" };
-    expect(envWithDotenv(env, join(dir, "does-not-exist"))).toEqual(env);
-  });
-
-  test("reads plain, exported, quoted and commented lines", () => {
-    const file = dotenv(
-      [
-        "# wahook settings",
-        "WAHOOK_PORT=9000",
-        "export WAHOOK_LOG_LEVEL=debug",
-        "  WAHOOK_HOST = 127.0.0.1  ",
-        'WAHOOK_DATA_DIR="/srv/wahook data"',
-        "WAHOOK_PUBLIC_URL='https://hooks.example.com'",
-        "WAHOOK_ALLOW_TARGETS=loopback # only the local n8n",
-        'WAHOOK_API_KEY="abc#def ghi # not a comment inside quotes"',
-        "WAHOOK_WA_MEDIA_URL=http://x#fragment",
-        "#WAHOOK_RETENTION_DAYS=1",
-        "   # WAHOOK_MEDIA_TTL_DAYS=2",
-        "WAHOOK_METRICS_PUBLIC=",
-        "not a setting line",
-        "",
-      ].join("\n"),
-    );
-    expect(envWithDotenv({}, file)).toEqual({
-      WAHOOK_PORT: "9000",
-      WAHOOK_LOG_LEVEL: "debug",
-      WAHOOK_HOST: "127.0.0.1",
-      WAHOOK_DATA_DIR: "/srv/wahook data",
-      WAHOOK_PUBLIC_URL: "https://hooks.example.com",
-      WAHOOK_ALLOW_TARGETS: "loopback",
-      WAHOOK_API_KEY: "abc#def ghi # not a comment inside quotes",
-      WAHOOK_WA_MEDIA_URL: "http://x#fragment",
-      WAHOOK_METRICS_PUBLIC: "",
-    });
-  });
-
-  // Editors on Windows save CRLF; the \r must not end up in the value.
-  test("CRLF line endings", () => {
-    const file = dotenv("WAHOOK_PORT=9000\r\nWAHOOK_LOG_LEVEL=warn\r\n");
-    expect(envWithDotenv({}, file)).toEqual({ WAHOOK_PORT: "9000", WAHOOK_LOG_LEVEL: "warn" });
-  });
-
-  test("a quoted value followed by a comment loses both quotes and comment", () => {
-    const file = dotenv(
-      ['WAHOOK_API_KEY="0123456789abcdefghijklmn" # admin key', "WAHOOK_HOST='::1'  # v6 only", 'WAHOOK_LOG_LEVEL="warn" # not "debug"'].join("\n"),
-    );
-    expect(envWithDotenv({}, file)).toEqual({ WAHOOK_API_KEY: "0123456789abcdefghijklmn", WAHOOK_HOST: "::1", WAHOOK_LOG_LEVEL: "warn" });
-  });
-
-  test("the real environment wins over the file", () => {
-    const file = dotenv("WAHOOK_PORT=9000\nWAHOOK_LOG_LEVEL=debug\n");
-    const env = envWithDotenv({ WAHOOK_PORT: "7000", OTHER: "kept" }, file);
-    expect(env).toEqual({ WAHOOK_PORT: "7000", WAHOOK_LOG_LEVEL: "debug", OTHER: "kept" });
-    expect(loadConfig(env)).toMatchObject({ port: 7000, logLevel: "debug" });
-  });
-
-  test("a bad value from the file is reported like one from the environment", () => {
-    const file = dotenv("WAHOOK_LOG_LEVEL=loud\n");
-    expect(() => loadConfig(envWithDotenv({}, file))).toThrow('WAHOOK_LOG_LEVEL="loud" is not valid: expected debug, info, warn or error');
   });
 });

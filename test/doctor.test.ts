@@ -12,7 +12,7 @@ import { startEmulator, type StartedEmulator } from "./wa-emulator/emulator.ts";
 import { ROOT_PUBLIC_KEY_HEX } from "./wa-emulator/noise.ts";
 import { tempDir } from "./support/app.ts";
 
-const MAIN = join(import.meta.dir, "..", "src", "main.ts");
+const CLI = join(import.meta.dir, "..", "src", "cli.ts");
 
 let emu: StartedEmulator;
 let work: string;
@@ -30,7 +30,7 @@ afterAll(async () => {
 
 /** Runs `wahook doctor` in an empty folder with only these settings (through `prefix`, e.g. prlimit). */
 async function doctor(env: Record<string, string>, prefix: string[] = []) {
-  const proc = Bun.spawn([...prefix, "bun", MAIN, "doctor"], {
+  const proc = Bun.spawn([...prefix, "bun", CLI, "doctor"], {
     cwd: work,
     env: { PATH: process.env.PATH ?? "", HOME: work, WAHOOK_WA_ROOT_KEY: ROOT_PUBLIC_KEY_HEX, WAHOOK_WA_MEDIA_URL: emu.mediaUrl, ...env },
     stdout: "pipe",
@@ -146,9 +146,9 @@ describe("open files", () => {
     const dir = dataDir("accounts");
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const store = openStore(join(dir, "wahook.db"));
-    for (const name of ["A", "B", "C"]) writeCreds(store.sqlite, insertAccount(store.db, { name, email: null }).id, "{}");
+    for (const name of ["A", "B", "C"]) writeCreds(store, insertAccount(store, { name, email: null }).id, "{}");
     // Never paired (no credentials): a start connects nothing for it.
-    insertAccount(store.db, { name: "D", email: null });
+    insertAccount(store, { name: "D", email: null });
     store.close();
 
     const roomy = await doctor({ WAHOOK_DATA_DIR: dir, WAHOOK_WA_URL: emu.url });

@@ -3,7 +3,7 @@
 // parser that disagrees with the router was how `Host: x` + `/aa/v1/…` once got in.
 // Deny by default: every route needs a key unless it is listed in PUBLIC_ROUTES.
 import { ApiError } from "../errors.ts";
-import type { Db } from "../store/db.ts";
+import type { Store } from "../store/db.ts";
 import { findKey } from "../store/apiKeys.ts";
 import { SWAGGER_ASSET_BASE } from "./swaggerAssets.ts";
 
@@ -30,9 +30,9 @@ export function presentedKey(headers: Headers): string | null {
   return headers.get("x-api-key")?.trim() || null;
 }
 
-export function authenticate(db: Db, request: Request): void {
+export function authenticate(store: Store, request: Request): void {
   const key = presentedKey(request.headers);
-  const row = key ? findKey(db, key) : null;
+  const row = key ? findKey(store, key) : null;
   if (!row) throw new ApiError("unauthorized", key ? "This API key is unknown or revoked." : undefined);
   if (row.scope !== "admin" && !READ_METHODS.has(request.method)) throw new ApiError("forbidden");
 }
@@ -42,11 +42,11 @@ export function authenticate(db: Db, request: Request): void {
  * parsed, so a caller without a key learns nothing about the schemas). `route` undefined
  * means Elysia did not tell us which route matched: refused, never waved through.
  */
-export function routeGuard(db: Db, metricsPublic: boolean) {
+export function routeGuard(store: Store, metricsPublic: boolean) {
   const passed = new WeakSet<Request>();
   return (route: string | undefined, request: Request): void => {
     if (passed.has(request)) return;
-    if (route === undefined || !isPublicRoute(route, metricsPublic)) authenticate(db, request);
+    if (route === undefined || !isPublicRoute(route, metricsPublic)) authenticate(store, request);
     passed.add(request);
   };
 }

@@ -3,7 +3,7 @@
 // booleans in bodies, as in schemas.ts: "20" is not a rate.
 import { Type } from "@sinclair/typebox";
 import { t } from "elysia";
-import { MESSAGE_TYPES } from "../domain.ts";
+import { BACKFILL_STATES, DEFAULT_BACKFILL_RATE_PER_S, MESSAGE_TYPES } from "../domain.ts";
 import { NullableTimestamp, oneOf, Timestamp } from "./schemas.ts";
 
 const ChatId = t.String({ minLength: 1, maxLength: 200, examples: ["491701234567@c.us"] });
@@ -35,7 +35,7 @@ export const CreateBackfill = t.Object(
         description: "First ask the phone for up to this many older messages per chat (needs the phone online; about 50 per request).",
       }),
     ),
-    rate_per_s: t.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: "Messages per second to each webhook (default 20)." })),
+    rate_per_s: t.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: `Messages per second to each webhook (default ${DEFAULT_BACKFILL_RATE_PER_S}).` })),
     redeliver: t.Optional(Type.Boolean({ description: "Also send messages a webhook already got (live or by an earlier backfill)." })),
   },
   {
@@ -72,7 +72,7 @@ export const Backfill = t.Object(
   {
     id: t.String(),
     account_id: t.String(),
-    state: oneOf(["planning", "running", "paused", "finished", "cancelled", "failed"], {
+    state: oneOf(BACKFILL_STATES, {
       description: "`planning` (asking the phone, counting), `running`, `paused`, then `finished`, `cancelled` or `failed`.",
     }),
     auto: t.Boolean({ description: "Started by history sync for webhooks with `include_history`." }),

@@ -4,7 +4,7 @@
 // and a wrong-typed field must be refused, not guessed.
 import { Type } from "@sinclair/typebox";
 import { t } from "elysia";
-import { EVENT_TYPES, FORMATS, ORDERINGS } from "../domain.ts";
+import { ACCOUNT_STATES, DEFAULT_BACKFILL_RATE_PER_S, DELIVERY_STATUSES, EVENT_TYPES, FORMATS, ORDERINGS } from "../domain.ts";
 
 /**
  * An enum of strings. Elysia's UnionEnum carries `default: values[0]`, which Elysia then
@@ -115,7 +115,7 @@ const webhookFields = {
   }),
   include_history: Type.Boolean({
     description:
-      "Also deliver what history sync brings after a pairing (marked `history: true`), through an automatic backfill paced at 20/s (change its pace with PATCH …/backfills/{id}).",
+      `Also deliver what history sync brings after a pairing (marked \`history: true\`), through an automatic backfill paced at ${DEFAULT_BACKFILL_RATE_PER_S}/s (change its pace with PATCH …/backfills/{id}).`,
   }),
   max_concurrency: Type.Integer({ minimum: 1, maximum: 64, description: "Requests in flight at once to this endpoint (default 4)." }),
   rate_limit_per_s: t.Union([Type.Integer({ minimum: 1, maximum: 1000 }), t.Null()], {
@@ -228,8 +228,6 @@ export const Health = t.Object(
 
 // ---- Deliveries -----------------------------------------------------------------------
 
-const DELIVERY_STATUSES = ["pending", "in_flight", "delivered", "failed"] as const;
-
 const IsoTime = (description: string) =>
   t.String({ description: `${description} ISO 8601, e.g. 2026-11-24T10:00:00Z.`, examples: ["2026-11-24T10:00:00Z"] });
 
@@ -260,7 +258,7 @@ export const Delivery = t.Object(
     account_id: t.Union([t.String(), t.Null()]),
     chat_id: t.String(),
     seq: t.Integer({ description: "Position in the chat's stream for this webhook." }),
-    history: t.Boolean({ description: "History or backfill traffic (sent after live traffic)." }),
+    history: t.Boolean({ description: "Queued by a backfill: stored history, marked `history: true` in its payload (sent after live traffic)." }),
     status: oneOf(DELIVERY_STATUSES),
     attempts: t.Integer(),
     next_attempt_at: t.Union([Timestamp, t.Null()], { description: "When a pending delivery is due." }),
@@ -298,7 +296,7 @@ export const Attempt = t.Object({
   started_at: Timestamp,
   duration_ms: t.Integer(),
   status_code: t.Union([t.Integer(), t.Null()]),
-  error_class: t.Union([t.String(), t.Null()], { description: "null on a 2xx; else timeout, connect, dns, tls, network, blocked_target, http…" }),
+  error_class: t.Union([t.String(), t.Null()], { description: "null on a 2xx; else timeout, connect, dns, tls, network, blocked_target, http…, or internal (a failure on wahook's side, never held against the endpoint)" }),
   error: t.Union([t.String(), t.Null()]),
   response_excerpt: t.Union([t.String(), t.Null()], { description: "The start of the receiver's answer (at most 64 KiB)." }),
   outcome: t.String({ description: "What the policy decided: delivered, retry, pause_endpoint, disable_endpoint, dead_letter." }),
@@ -341,8 +339,6 @@ export const QueueStats = t.Object(
 );
 
 // ---- Accounts -------------------------------------------------------------------------
-
-const ACCOUNT_STATES = ["pairing", "connecting", "open", "reconnecting", "logged_out", "conflict", "failed", "stopped"] as const;
 
 export const CreateAccount = t.Object(
   {

@@ -1,10 +1,10 @@
 // Rows → API objects. Secrets never pass through here: only create and rotate-secret
 // add them explicitly. URLs are masked so credentials in them do not leak into listings.
-import { maskUrl } from "../delivery/target.ts";
 import { ERRORS, unreachableMessage } from "../errors.ts";
 import type { Progress } from "../backfill/progress.ts";
 import type { EventType, Message } from "../domain.ts";
-import type { BackfillRow, OlderRow } from "../store/backfills.ts";
+import type { OlderRow } from "../store/backfillOlder.ts";
+import type { BackfillRow } from "../store/backfills.ts";
 import type { ChatRow } from "../store/chats.ts";
 import type { AccountRow } from "../store/accounts.ts";
 import type { ApiKeyRow } from "../store/apiKeys.ts";
@@ -13,6 +13,21 @@ import type { WebhookRow } from "../store/webhooks.ts";
 
 export const iso = (ms: number) => new Date(ms).toISOString();
 export const isoOrNull = (ms: number | null | undefined) => (ms == null ? null : iso(ms));
+
+/** The URL for display: the password (or a lone user name, often a token) hidden. */
+export function maskUrl(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    // Nothing unparseable is ever stored; hide it whole rather than guess where secrets are.
+    return "[invalid URL]";
+  }
+  if (parsed.password !== "") parsed.password = "***";
+  else if (parsed.username !== "") parsed.username = "***";
+  else return url;
+  return parsed.href;
+}
 
 export function apiKeyView(row: ApiKeyRow) {
   return {
@@ -57,7 +72,8 @@ export function deliveryView(row: DeliveryRow) {
     account_id: row.account_id,
     chat_id: row.chat_key,
     seq: row.seq,
-    history: row.priority > 0,
+    // Rows a backfill queued: their payload carries `history: true`.
+    history: row.backfill_id !== null,
     status: row.status,
     attempts: row.attempts,
     next_attempt_at: row.status === "pending" ? iso(row.available_at) : null,

@@ -1,6 +1,9 @@
 // What an admin watching a backfill sees: counts, percent done and an estimate of the time
-// left. Pure: computed from the job row and its outbox counts.
-import type { BackfillRow, OutcomeCounts } from "../store/backfills.ts";
+// left (progressOf: pure, from the job row and its outbox counts), and each chat's
+// older-message requests.
+import { olderRows, type OlderRow } from "../store/backfillOlder.ts";
+import { backfillOutcomes, type BackfillRow, type OutcomeCounts } from "../store/backfills.ts";
+import type { Store } from "../store/db.ts";
 
 export interface Progress {
   /** (message, webhook) pairs selected; null while planning. */
@@ -36,4 +39,9 @@ export function progressOf(row: BackfillRow, outcomes: OutcomeCounts): Progress 
     eta = Math.ceil((toQueue / webhooks + pending / webhooks) / row.rate_per_s);
   }
   return { total, enqueued: row.enqueued, skipped: row.skipped, delivered, failed, pending, percent, eta_s: eta };
+}
+
+/** A job as an admin sees it now: its progress and, with `older_per_chat`, each chat's requests. */
+export function backfillStatus(store: Store, row: BackfillRow): { progress: Progress; older: OlderRow[] | null } {
+  return { progress: progressOf(row, backfillOutcomes(store, row.id)), older: row.older_per_chat ? olderRows(store, row.id) : null };
 }

@@ -1,4 +1,4 @@
-// The JSON body of one delivery (spec/PAYLOAD.md): Cooby's "Custom Webhook" fields with
+// The JSON body of one delivery (README "Payload"): Cooby's "Custom Webhook" fields with
 // their names and types unchanged, so its users keep their receivers, then wahook's
 // additive fields. Keys are written in a fixed order so bodies read the same every time.
 import type {
@@ -123,6 +123,44 @@ export function buildPayload(input: PayloadInput): Payload {
   if (input.format === "raw") payload.raw = m.raw ?? null;
   if (input.webhookTestNote !== undefined) payload.note = input.webhookTestNote;
   return payload;
+}
+
+/** What a queued delivery's body is made of. */
+export interface BodyInput {
+  event: DeliveredEventType;
+  seq: number;
+  /** The row's own body parts as stored (JSON text), for events that are not about a stored message; webhook.test's sample message. */
+  data: string | null;
+  /** The stored message the row is about, or null. */
+  stored: Message | null;
+  /** Queued by a backfill. */
+  backfill: boolean;
+  format: PayloadFormat;
+  /** The linked account's own phone and e-mail (user_phone, user_email). */
+  contact(accountId: string): { phone: string | null; email: string | null };
+  /** Download link of the message's media, or null. */
+  fileUrl(message: Message): string | null;
+}
+
+/** The exact bytes one delivery sends (and signs). */
+export function deliveryBody(input: BodyInput): string {
+  const { event, data } = input;
+  let message = input.stored;
+  // A backfill sends stored messages as history, also those that once arrived live.
+  if (message && input.backfill) message = { ...message, history: true };
+  else if (event === "webhook.test" && data) message = JSON.parse(data) as Message;
+  // Events that are not about one message carry their body parts in the row.
+  if (!message) return JSON.stringify({ event, ...(data ? (JSON.parse(data) as object) : {}), seq: input.seq });
+  const contact = message.accountId ? input.contact(message.accountId) : { phone: null, email: null };
+  const payload = buildPayload({
+    event,
+    message,
+    seq: input.seq,
+    format: input.format,
+    account: { id: message.accountId || null, ...contact },
+    fileUrl: message.media ? input.fileUrl(message) : null,
+  });
+  return JSON.stringify(payload);
 }
 
 function party(p: Party): PayloadParty {

@@ -1,6 +1,7 @@
 // What one attempt's result means for the delivery row and its endpoint
-// (spec/DELIVERY.md "Outcome of one attempt" and "Retry schedule"). Pure: the worker
-// records the attempt and applies the outcome.
+// (README "Delivery guarantees": retries, Retry-After, 410, auto-disable). Pure: the worker
+// hands the outcome to the store, which records the attempt and applies it.
+import type { AttemptOutcome } from "../domain.ts";
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -19,12 +20,14 @@ export const DEFAULT_SCHEDULE_MS: readonly number[] = [
 
 /** An endpoint whose every attempt has failed for this long is disabled. */
 export const AUTO_DISABLE_AFTER_MS = 5 * 24 * HOUR;
+export const LONG_FAILING_REASON = "every attempt failed for 5 days";
 
 const JITTER = 0.2;
 const PAUSE_MIN_MS = 1 * SECOND;
 const PAUSE_MAX_MS = 1 * HOUR;
 
-export type ErrorClass = "timeout" | "connect" | "dns" | "tls" | "network" | "blocked_target" | "body_too_large";
+/** `internal`: our own failure while preparing or sending (a bug), not the receiver's. */
+export type ErrorClass = "timeout" | "connect" | "dns" | "tls" | "network" | "blocked_target" | "body_too_large" | "internal";
 
 export type AttemptResult =
   | { kind: "response"; status: number; retryAfter: string | null }
@@ -40,14 +43,7 @@ export interface DecideContext {
   random?: () => number;
 }
 
-export type Outcome =
-  | { action: "delivered" }
-  | { action: "retry"; at: number }
-  | { action: "dead" }
-  | { action: "pause_endpoint"; until: number; retryAt: number }
-  | { action: "disable_endpoint"; reason: string };
-
-export function decide(result: AttemptResult, ctx: DecideContext): Outcome {
+export function decide(result: AttemptResult, ctx: DecideContext): AttemptOutcome {
   if (!Number.isSafeInteger(ctx.attempt) || ctx.attempt < 1) {
     throw new RangeError(`attempt must be a whole number from 1, got ${ctx.attempt}`);
   }
@@ -73,13 +69,32 @@ export function decide(result: AttemptResult, ctx: DecideContext): Outcome {
   return failed(ctx);
 }
 
-function failed(ctx: DecideContext): Outcome {
+function failed(ctx: DecideContext): AttemptOutcome {
   const delay = (ctx.schedule ?? DEFAULT_SCHEDULE_MS)[ctx.attempt - 1];
   if (delay === undefined) return { action: "dead" };
   const random = ctx.random ?? Math.random;
   // Jitter spreads the retries of many rows that failed together (an endpoint outage).
   const factor = 1 + JITTER * (2 * random() - 1);
   return { action: "retry", at: ctx.now + Math.round(delay * factor) };
+}
+
+/** The class an attempt is recorded with (delivery_attempts.error_class): null for a 2xx. */
+export function errorClassOf(result: AttemptResult): ErrorClass | "http" | null {
+  if (result.kind === "error") return result.errorClass;
+  return result.status >= 200 && result.status <= 299 ? null : "http";
+}
+
+/**
+ * Does this attempt say anything about the endpoint's health (its run of failures, and so
+ * auto-disable)? Not when the failure was ours: a bug must not disable a healthy endpoint.
+ */
+export function blamesEndpoint(result: AttemptResult): boolean {
+  return result.kind === "response" || result.errorClass !== "internal";
+}
+
+/** Which endpoints to disable at `now` for failing too long: those failing since `since` or earlier. */
+export function longFailing(now: number): { since: number; reason: string } {
+  return { since: now - AUTO_DISABLE_AFTER_MS, reason: LONG_FAILING_REASON };
 }
 
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];

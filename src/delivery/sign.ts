@@ -1,13 +1,8 @@
 // Standard Webhooks v1 signing (standardwebhooks.com). Receivers verify with the
 // reference libraries, so the exact byte layout here is the contract.
-import { createHmac, randomBytes } from "node:crypto";
+import { createHmac } from "node:crypto";
 
 const SECRET_PREFIX = "whsec_";
-
-/** A fresh endpoint secret: `whsec_` + base64 of 32 random bytes. */
-export function newSecret(): string {
-  return SECRET_PREFIX + randomBytes(32).toString("base64");
-}
 
 export interface SignInput {
   /** Stable per event: the same on every retry and replay. */

@@ -1,15 +1,10 @@
-// Where webhook requests may go (spec/DELIVERY.md "Where requests may go"). The URL is
+// Where webhook requests may go (README "Security notes", Webhook targets). The URL is
 // checked when a webhook is saved and the resolved addresses again at send time, so a
 // DNS name that later points at the metadata service or loopback is refused too.
 import { lookup as dnsLookup } from "node:dns/promises";
-import { isIP } from "node:net";
-
-export interface AllowTargets {
-  loopback: boolean;
-  private: boolean;
-  /** Extra ranges that are allowed even though they are loopback or private. */
-  cidrs: string[];
-}
+import { BlockList, isIP } from "node:net";
+import type { AllowTargets } from "../config.ts";
+import type { TargetRefusalCode } from "../domain.ts";
 
 export type AddressClass =
   | "public"
@@ -22,13 +17,7 @@ export type AddressClass =
   | "reserved";
 
 export type TargetErrorCode =
-  | "target_scheme"
-  | "target_too_long"
-  | "target_invalid"
-  /** Link-local, metadata, unspecified, multicast, reserved: no config allows them. */
-  | "target_forbidden"
-  /** Loopback or private, refused unless WAHOOK_ALLOW_TARGETS allows it. */
-  | "target_private"
+  | TargetRefusalCode
   /** The DNS name did not resolve (at send time this is a `dns` failed attempt). */
   | "target_unresolved";
 
@@ -41,119 +30,56 @@ export interface TargetError {
 const MAX_URL_LENGTH = 2048;
 
 interface Ip {
-  family: 4 | 6;
-  value: bigint;
+  address: string;
+  family: "ipv4" | "ipv6";
 }
 
-interface Cidr extends Ip {
-  bits: number;
-}
-
-const width = (family: 4 | 6) => (family === 4 ? 32 : 128);
-
+/** The address as BlockList reads it, or null when the text is not an IP address. */
 function parseIp(text: string): Ip | null {
   // URL hostnames bracket IPv6; resolvers may append a zone (fe80::1%eth0).
-  const bare = text.replace(/^\[(.*)\]$/, "$1").replace(/%.*$/, "");
-  const family = isIP(bare);
-  if (family === 4) return { family, value: BigInt(v4Number(bare)) };
-  if (family === 6) return { family, value: v6Groups(bare).reduce((acc, g) => (acc << 16n) | BigInt(g), 0n) };
-  return null;
+  const address = text.replace(/^\[(.*)\]$/, "$1").replace(/%.*$/, "");
+  const family = isIP(address);
+  if (family === 0) return null;
+  return { address, family: family === 4 ? "ipv4" : "ipv6" };
 }
 
-// Only called on strings node:net accepted as dotted-quad IPv4.
-function v4Number(dotted: string): number {
-  return dotted.split(".").reduce((acc, part) => acc * 256 + Number(part), 0);
-}
-
-// Only called on strings node:net accepted as IPv6, so at most one "::" and 8 groups.
-function v6Groups(text: string): number[] {
-  const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-  const hex = dotted
-    ? text.slice(0, dotted.index) + v4AsTwoGroups(v4Number(dotted[1] ?? ""))
-    : text;
-  const [head = "", tail] = hex.split("::");
-  const groups = (part: string) => (part === "" ? [] : part.split(":").map((g) => parseInt(g, 16)));
-  if (tail === undefined) return groups(head);
-  const left = groups(head);
-  const right = groups(tail);
-  return [...left, ...Array<number>(8 - left.length - right.length).fill(0), ...right];
-}
-
-function v4AsTwoGroups(n: number): string {
-  return `${Math.floor(n / 65536).toString(16)}:${(n % 65536).toString(16)}`;
-}
-
-function parseCidr(text: string): Cidr | null {
-  const [address = "", bitsText, extra] = text.split("/");
-  const ip = parseIp(address);
-  if (!ip || extra !== undefined) return null;
-  if (bitsText === undefined) return { ...ip, bits: width(ip.family) };
-  const bits = /^\d{1,3}$/.test(bitsText) ? Number(bitsText) : -1;
-  return bits >= 0 && bits <= width(ip.family) ? { ...ip, bits } : null;
-}
-
-function contains(cidr: Cidr, ip: Ip): boolean {
-  if (cidr.family !== ip.family) return false;
-  const shift = BigInt(width(ip.family) - cidr.bits);
-  return cidr.value >> shift === ip.value >> shift;
-}
-
-function table(rows: [string, AddressClass][]): [Cidr, AddressClass][] {
-  return rows.map(([text, cls]) => [parseCidr(text) as Cidr, cls]);
-}
-
-// First match wins: single metadata addresses come before the ranges that hold them.
-const V4_RANGES = table([
-  ["0.0.0.0/8", "unspecified"],
-  ["10.0.0.0/8", "private"],
-  ["100.100.100.200/32", "metadata"], // Alibaba Cloud, inside the shared 100.64/10
-  ["100.64.0.0/10", "private"],
-  ["127.0.0.0/8", "loopback"],
-  ["169.254.169.254/32", "metadata"],
-  ["169.254.0.0/16", "link_local"],
-  ["172.16.0.0/12", "private"],
-  ["192.0.0.0/24", "reserved"],
-  ["192.0.2.0/24", "reserved"],
-  ["192.168.0.0/16", "private"],
-  ["198.18.0.0/15", "reserved"],
-  ["198.51.100.0/24", "reserved"],
-  ["203.0.113.0/24", "reserved"],
-  ["224.0.0.0/4", "multicast"],
-  ["240.0.0.0/4", "reserved"], // includes 255.255.255.255
-]);
-
-const V6_RANGES = table([
-  ["::/128", "unspecified"],
-  ["::1/128", "loopback"],
-  ["fd00:ec2::254/128", "metadata"],
-  ["fc00::/7", "private"],
-  ["fe80::/10", "link_local"],
-  ["ff00::/8", "multicast"],
-  ["2001:db8::/32", "reserved"],
-  ["2000::/3", "public"],
-]);
-
-// IPv4-mapped (::ffff:a.b.c.d) and NAT64 (64:ff9b::a.b.c.d) addresses reach the embedded
-// IPv4 address, so they are judged as that address.
-const EMBEDS_V4 = [parseCidr("::ffff:0:0/96") as Cidr, parseCidr("64:ff9b::/96") as Cidr];
-
-function canonical(ip: Ip): Ip {
-  if (ip.family === 6 && EMBEDS_V4.some((range) => contains(range, ip))) {
-    return { family: 4, value: ip.value & 0xffffffffn };
+// BlockList matches IPv4-mapped addresses (::ffff:a.b.c.d) against IPv4 ranges by itself.
+// NAT64 addresses (64:ff9b::a.b.c.d) reach the embedded IPv4 address too, so every IPv4
+// range is also entered as its NAT64 twin.
+function ranges(cidrs: readonly string[]): BlockList {
+  const list = new BlockList();
+  for (const cidr of cidrs) {
+    const [network = "", prefix] = cidr.split("/");
+    if (isIP(network) === 4) {
+      list.addSubnet(network, Number(prefix), "ipv4");
+      list.addSubnet(`64:ff9b::${network}`, 96 + Number(prefix), "ipv6");
+    } else {
+      list.addSubnet(network, Number(prefix), "ipv6");
+    }
   }
-  return ip;
+  return list;
 }
+
+// First match wins: single metadata addresses come before the ranges that hold them
+// (100.100.100.200, Alibaba Cloud's, is inside the shared 100.64/10).
+const CLASSES: [AddressClass, BlockList][] = [
+  ["metadata", ranges(["169.254.169.254/32", "100.100.100.200/32", "fd00:ec2::254/128"])],
+  ["unspecified", ranges(["0.0.0.0/8", "::/128"])],
+  ["loopback", ranges(["127.0.0.0/8", "::1/128"])],
+  ["private", ranges(["10.0.0.0/8", "100.64.0.0/10", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"])],
+  ["link_local", ranges(["169.254.0.0/16", "fe80::/10"])],
+  ["multicast", ranges(["224.0.0.0/4", "ff00::/8"])],
+  // 240.0.0.0/4 includes 255.255.255.255.
+  ["reserved", ranges(["192.0.0.0/24", "192.0.2.0/24", "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24", "240.0.0.0/4", "2001:db8::/32"])],
+  // IPv4 outside the special ranges is public; IPv6 is public only inside 2000::/3.
+  ["public", ranges(["0.0.0.0/0", "2000::/3"])],
+];
 
 /** Text that is not an IP address is "reserved": whatever we cannot read is refused. */
 export function classifyAddress(ip: string): AddressClass {
   const parsed = parseIp(ip);
   if (!parsed) return "reserved";
-  const addr = canonical(parsed);
-  const ranges = addr.family === 4 ? V4_RANGES : V6_RANGES;
-  const hit = ranges.find(([range]) => contains(range, addr));
-  if (hit) return hit[1];
-  // IPv4 outside the special ranges is public; IPv6 is public only inside 2000::/3.
-  return addr.family === 4 ? "public" : "reserved";
+  return CLASSES.find(([, list]) => list.check(parsed.address, parsed.family))?.[0] ?? "reserved";
 }
 
 const LABELS: Record<AddressClass, string> = {
@@ -186,12 +112,7 @@ function judge(address: string, cls: AddressClass, allow: AllowTargets, hostname
 
 function inCidrs(address: string, cidrs: readonly string[]): boolean {
   const ip = parseIp(address);
-  if (!ip) return false;
-  const addr = canonical(ip);
-  return cidrs.some((text) => {
-    const cidr = parseCidr(text);
-    return cidr !== null && contains(cidr, addr);
-  });
+  return ip !== null && ranges(cidrs).check(ip.address, ip.family);
 }
 
 const isLocalhostName = (host: string) => /^(.+\.)?localhost\.?$/.test(host);
@@ -242,7 +163,7 @@ export async function resolveAndCheck(
   const literal = parseIp(hostname);
   if (literal) {
     const address = hostname.replace(/^\[(.*)\]$/, "$1");
-    return judge(address, classifyAddress(address), allow) ?? { ok: true, address, family: literal.family };
+    return judge(address, classifyAddress(address), allow) ?? { ok: true, address, family: literal.family === "ipv4" ? 4 : 6 };
   }
   let records: { address: string }[];
   try {
@@ -259,34 +180,4 @@ export async function resolveAndCheck(
   const [first] = records;
   if (!first) return { ok: false, code: "target_unresolved", message: `Could not resolve ${hostname} (no addresses).` };
   return { ok: true, address: first.address, family: isIP(first.address) === 6 ? 6 : 4 };
-}
-
-/** Parses WAHOOK_ALLOW_TARGETS: a comma list of `loopback`, `private` and CIDRs; empty or `none` allows nothing. */
-export function parseAllowTargets(value: string): AllowTargets | { error: string } {
-  const allow: AllowTargets = { loopback: false, private: false, cidrs: [] };
-  const items = value.split(",").map((item) => item.trim().toLowerCase()).filter((item) => item !== "");
-  if (items.length === 1 && items[0] === "none") return allow;
-  for (const item of items) {
-    if (item === "loopback") allow.loopback = true;
-    else if (item === "private") allow.private = true;
-    else if (item === "none") return { error: "`none` cannot be combined with other entries" };
-    else if (parseCidr(item)) allow.cidrs.push(item);
-    else return { error: `"${item}" is not loopback, private, or a CIDR like 10.1.0.0/16 or fd00::/8` };
-  }
-  return allow;
-}
-
-/** The URL for display and logs: the password (or a lone user name, often a token) hidden. */
-export function maskUrl(url: string): string {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    // Nothing unparseable is ever stored; hide it whole rather than guess where secrets are.
-    return "[invalid URL]";
-  }
-  if (parsed.password !== "") parsed.password = "***";
-  else if (parsed.username !== "") parsed.username = "***";
-  else return url;
-  return parsed.href;
 }

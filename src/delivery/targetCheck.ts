@@ -2,9 +2,8 @@
 // name's addresses. A name that does not resolve yet is accepted (it may be a receiver
 // that is not up yet); the worker checks again, on the resolved address, at every send.
 import type { AllowTargets } from "../config.ts";
-import { checkUrl, resolveAndCheck, type Lookup, type TargetErrorCode } from "./target.ts";
-
-export type TargetVerdict = { ok: true } | { ok: false; code: Exclude<TargetErrorCode, "target_unresolved">; message: string };
+import type { TargetVerdict } from "../domain.ts";
+import { checkUrl, resolveAndCheck, type Lookup } from "./target.ts";
 
 export async function checkTarget(raw: string, allow: AllowTargets, lookup?: Lookup): Promise<TargetVerdict> {
   const form = checkUrl(raw, allow);

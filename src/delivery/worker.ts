@@ -1,19 +1,22 @@
-// Claims due rows, sends them, records the answer. The rows are the queue; this class
-// only holds what is cheap to lose: how many requests are in flight per endpoint and
-// the rate-limit buckets. A wake-up runs one synchronous claim pass (bun:sqlite is
+// The delivery scheduler: claims due rows, sends them, hands the answers to the store. The
+// rows are the queue and store/attempts.ts runs every transaction; this class holds only
+// what is cheap to lose: the endpoints' slots and rate buckets (slots.ts) and the answers
+// waiting for their commit. A wake-up runs one synchronous claim pass (bun:sqlite is
 // synchronous), so two passes never interleave.
 import type { AllowTargets } from "../config.ts";
-import type { DeliveredEventType, Message, PayloadFormat } from "../domain.ts";
+import type { DeliveredEventType, Message } from "../domain.ts";
 import type { Logger } from "../log.ts";
+import { claimDue, recordAnswers, type AttemptAnswer, type ClaimRequest, type EndpointClaim } from "../store/attempts.ts";
 import type { Store } from "../store/db.ts";
+import type { SendingEndpoint } from "../store/endpoints.ts";
 import { getMessage } from "../store/messages.ts";
-import { claim, finishRow, recordAttempt, releaseAllLeases, requeueRow, type ClaimedRow } from "../store/outbox.ts";
+import { releaseAllLeases, type ClaimedRow } from "../store/outbox.ts";
 import type { DeliveryMetrics } from "./metrics.ts";
-import { buildPayload } from "./payload.ts";
-import { AUTO_DISABLE_AFTER_MS, decide, type Outcome } from "./policy.ts";
-import { TokenBucket } from "../tokenBucket.ts";
+import { deliveryBody } from "./payload.ts";
+import { blamesEndpoint, decide, errorClassOf, longFailing } from "./policy.ts";
 import { sendAttempt, type SendOutcome, type Timeouts } from "./send.ts";
 import { signatureHeaders } from "./sign.ts";
+import { EndpointSlots } from "./slots.ts";
 import type { Lookup } from "./target.ts";
 
 /** Longer than any attempt can take (15 s), so a live attempt never loses its lease. */
@@ -42,33 +45,15 @@ export interface WorkerDeps {
   now?: () => number;
 }
 
-interface EndpointRow {
-  id: string;
-  url: string;
-  format: PayloadFormat;
-  max_concurrency: number;
-  rate_limit_per_s: number | null;
-  retry_schedule: string | null;
-  secret: string;
-  previous_secret: string | null;
-  previous_secret_until: number | null;
-}
-
 /** An attempt whose answer is in, waiting for the commit that records it. */
 interface Finished {
-  endpoint: EndpointRow;
-  row: ClaimedRow;
-  sent: SendOutcome;
-  outcome: Outcome;
-  startedAt: number;
-  now: number;
+  answer: AttemptAnswer;
   /** Failed attempts to record it (the database refused writes). */
-  tries?: number;
+  tries: number;
 }
 
 export class DeliveryWorker {
-  private readonly inflight = new Map<string, number>();
-  private readonly buckets = new Map<string, TokenBucket>();
+  private readonly slots = new EndpointSlots();
   private scheduled = false;
   private running = false;
   private closed = false;
@@ -86,7 +71,7 @@ export class DeliveryWorker {
 
   /** Rows left in flight by a previous process go back to the queue, then work starts. */
   start(): void {
-    const released = releaseAllLeases(this.deps.store.sqlite);
+    const released = releaseAllLeases(this.deps.store);
     if (released) this.deps.log.info("requeued deliveries left in flight by the previous run", { count: released });
     this.running = true;
     this.closed = false;
@@ -105,9 +90,7 @@ export class DeliveryWorker {
   };
 
   get inFlight(): number {
-    let n = 0;
-    for (const v of this.inflight.values()) n += v;
-    return n;
+    return this.slots.inFlight;
   }
 
   /** Stops claiming; waits (bounded) for attempts in flight. Unfinished rows are requeued at the next start. */
@@ -123,9 +106,10 @@ export class DeliveryWorker {
   private pump = (): void => {
     this.scheduled = false;
     if (!this.running) return;
-    let claimed: { endpoint: EndpointRow; row: ClaimedRow }[];
+    const now = this.now();
+    let claims: EndpointClaim[];
     try {
-      claimed = this.slotsFollow(() => this.deps.store.sqlite.transaction(() => this.claimDue(this.now())).immediate());
+      claims = claimDue(this.deps.store, this.claimRequest(now));
     } catch (error) {
       // Nothing was claimed (rolled back); the rows wait for the next pass.
       this.deps.onDbError?.(error);
@@ -135,49 +119,19 @@ export class DeliveryWorker {
       return;
     }
     this.claimFailing = false;
-    this.startAll(claimed);
+    this.startAll(claims, now);
   };
 
-  /**
-   * Claims what each endpoint has room for (concurrency, rate limit), inside the caller's
-   * transaction; the rows are started only after it commits.
-   */
-  private claimDue(now: number): { endpoint: EndpointRow; row: ClaimedRow }[] {
-    const { sqlite } = this.deps.store;
-    const endpoints = sqlite
-      .query<EndpointRow, [number]>(
-        `SELECT id, url, format, max_concurrency, rate_limit_per_s, retry_schedule, secret, previous_secret, previous_secret_until
-         FROM webhooks WHERE enabled = 1 AND (paused_until IS NULL OR paused_until <= ?)`,
-      )
-      .all(now);
-    const claimed: { endpoint: EndpointRow; row: ClaimedRow }[] = [];
-    let nextWake = Infinity;
-    for (const endpoint of endpoints) {
-      let room = endpoint.max_concurrency - (this.inflight.get(endpoint.id) ?? 0);
-      if (room <= 0) continue;
-      const bucket = this.bucketFor(endpoint, now);
-      if (bucket) {
-        room = Math.min(room, bucket.available(now));
-        if (room <= 0) {
-          nextWake = Math.min(nextWake, bucket.waitMs(now));
-          continue;
-        }
-      }
-      const rows = claim(sqlite, endpoint.id, room, now, LEASE_MS);
-      if (bucket && rows.length === room) nextWake = Math.min(nextWake, bucket.waitMs(now) || 1);
-      for (const row of rows) {
-        bucket?.take();
-        // Counted at once: the slot is taken from the claim on, also across a failed commit.
-        this.inflight.set(endpoint.id, (this.inflight.get(endpoint.id) ?? 0) + 1);
-        claimed.push({ endpoint, row });
-      }
-    }
-    if (nextWake !== Infinity) this.wakeIn(nextWake);
-    return claimed;
+  /** A claim of what each endpoint has room for; `freeing`: slots whose results commit with it. */
+  private claimRequest(now: number, freeing?: ReadonlyMap<string, number>): ClaimRequest {
+    return { now, leaseMs: LEASE_MS, room: (endpoint) => this.slots.room(endpoint, now, freeing?.get(endpoint.id)) };
   }
 
-  private startAll(claimed: { endpoint: EndpointRow; row: ClaimedRow }[]): void {
-    for (const { endpoint, row } of claimed) void this.deliver(endpoint, row);
+  /** The claim committed: its rows take their slots and go out. */
+  private startAll(claims: EndpointClaim[], now: number): void {
+    const wait = this.slots.started(claims, now);
+    if (wait !== null) this.wakeIn(wait);
+    for (const { endpoint, rows } of claims) for (const row of rows) void this.deliver(endpoint, row);
   }
 
   /**
@@ -196,59 +150,52 @@ export class DeliveryWorker {
     }, Math.max(1, ms));
   }
 
-  private bucketFor(endpoint: EndpointRow, now: number): TokenBucket | null {
-    if (!endpoint.rate_limit_per_s) {
-      this.buckets.delete(endpoint.id);
-      return null;
-    }
-    let bucket = this.buckets.get(endpoint.id);
-    if (!bucket) this.buckets.set(endpoint.id, (bucket = new TokenBucket(endpoint.rate_limit_per_s, now)));
-    else bucket.setRate(endpoint.rate_limit_per_s);
-    return bucket;
-  }
-
-  private bodyOf(endpoint: EndpointRow, row: ClaimedRow): string {
-    const event = row.event as DeliveredEventType;
-    let message: Message | null = null;
-    if (row.message_rowid !== null) message = getMessage(this.deps.store.sqlite, row.message_rowid);
-    // A backfill sends stored messages as history, also those that once arrived live.
-    if (message && row.backfill_id !== null) message = { ...message, history: true };
-    else if (event === "webhook.test" && row.data) message = JSON.parse(row.data) as Message;
-    if (!message) {
-      // Events that are not about one message carry their body parts in the row.
-      return JSON.stringify({ event, ...(row.data ? (JSON.parse(row.data) as object) : {}), seq: row.seq });
-    }
-    const account = message.accountId ? this.deps.accountInfo(message.accountId) : { phone: null, email: null };
-    const payload = buildPayload({
-      event,
-      message,
-      seq: row.seq,
-      format: endpoint.format,
-      account: { id: message.accountId || null, ...account },
-      fileUrl: message.media ? this.deps.fileUrl(message, row.message_rowid, row.created_at) : null,
-    });
-    return JSON.stringify(payload);
-  }
-
-  private async deliver(endpoint: EndpointRow, row: ClaimedRow): Promise<void> {
+  private async deliver(endpoint: SendingEndpoint, row: ClaimedRow): Promise<void> {
     const startedAt = this.now();
     let sent: SendOutcome;
     try {
-      const body = this.bodyOf(endpoint, row);
-      const secrets = [endpoint.secret];
-      if (endpoint.previous_secret && (endpoint.previous_secret_until ?? 0) > startedAt) secrets.push(endpoint.previous_secret);
-      const headers = signatureHeaders({ id: row.id, timestamp: Math.floor(startedAt / 1000), body, secrets, userAgent: this.deps.userAgent });
-      sent = await sendAttempt({ url: endpoint.url, body, headers, allow: this.deps.allow, timeouts: this.deps.timeouts, lookup: this.deps.lookup });
+      sent = await this.send(endpoint, row, startedAt);
     } catch (error) {
-      // A bug on our side must not lose the row: count it as a failed attempt.
-      this.deps.log.error("delivery attempt failed before sending", { outbox_id: row.id, error });
-      sent = { result: { kind: "error", errorClass: "network" }, durationMs: 0, statusCode: null, error: `internal: ${(error as Error).message}`, excerpt: null };
+      // Our own failure (a bug), not the receiver's: the row is retried as after any failed
+      // attempt, and the endpoint is not blamed for it.
+      this.deps.log.error("a delivery attempt failed on our side; recorded as internal, not held against the endpoint", { outbox_id: row.id, webhook_id: endpoint.id, error });
+      sent = { result: { kind: "error", errorClass: "internal" }, durationMs: 0, statusCode: null, error: `internal: ${(error as Error).message}`, excerpt: null };
     }
     const now = this.now();
     const schedule = endpoint.retry_schedule ? (JSON.parse(endpoint.retry_schedule) as number[]) : undefined;
     const outcome = decide(sent.result, { attempt: row.attempts, now, schedule, random: this.deps.random });
-    this.finished.push({ endpoint, row, sent, outcome, startedAt, now });
+    const answer: AttemptAnswer = {
+      row,
+      startedAt,
+      durationMs: sent.durationMs,
+      statusCode: sent.statusCode,
+      errorClass: errorClassOf(sent.result),
+      error: sent.error,
+      responseExcerpt: sent.excerpt,
+      outcome,
+      blamesEndpoint: blamesEndpoint(sent.result),
+      now,
+    };
+    this.finished.push({ answer, tries: 0 });
     if (this.finished.length === 1) setImmediate(this.recordFinished);
+  }
+
+  /** Builds, signs and sends one attempt. */
+  private async send(endpoint: SendingEndpoint, row: ClaimedRow, startedAt: number): Promise<SendOutcome> {
+    const body = deliveryBody({
+      event: row.event as DeliveredEventType,
+      seq: row.seq,
+      data: row.data,
+      stored: row.message_rowid === null ? null : getMessage(this.deps.store, row.message_rowid),
+      backfill: row.backfill_id !== null,
+      format: endpoint.format,
+      contact: this.deps.accountInfo,
+      fileUrl: (message) => this.deps.fileUrl(message, row.message_rowid, row.created_at),
+    });
+    const secrets = [endpoint.secret];
+    if (endpoint.previous_secret && (endpoint.previous_secret_until ?? 0) > startedAt) secrets.push(endpoint.previous_secret);
+    const headers = signatureHeaders({ id: row.id, timestamp: Math.floor(startedAt / 1000), body, secrets, userAgent: this.deps.userAgent });
+    return sendAttempt({ url: endpoint.url, body, headers, allow: this.deps.allow, timeouts: this.deps.timeouts, lookup: this.deps.lookup });
   }
 
   /**
@@ -262,132 +209,60 @@ export class DeliveryWorker {
     const batch = this.finished;
     this.finished = [];
     if (this.closed || batch.length === 0) return;
-    const { sqlite } = this.deps.store;
-    const release = (done: Finished[]) => {
-      for (const { endpoint } of done) {
-        const left = (this.inflight.get(endpoint.id) ?? 1) - 1;
-        if (left > 0) this.inflight.set(endpoint.id, left);
-        else this.inflight.delete(endpoint.id);
-      }
-    };
-    let next: { endpoint: EndpointRow; row: ClaimedRow }[] = [];
+    const now = this.now();
+    let claims: EndpointClaim[] = [];
     let recorded = batch;
     try {
-      // The same commit records the answers and claims the rows that may go next (the
-      // chats' next events): one commit per turn instead of two.
-      next = this.slotsFollow(() =>
-        sqlite
-          .transaction(() => {
-            batch.forEach((f) => this.record(f));
-            release(batch);
-            return this.running ? this.claimDue(this.now()) : [];
-          })
-          .immediate(),
-      );
+      // The same commit claims the rows that may go next (the chats' next events): one
+      // commit per turn instead of two.
+      const next = this.running ? this.claimRequest(now, slotsOf(batch)) : null;
+      claims = recordAnswers(this.deps.store, batch.map((f) => f.answer), longFailing, next);
     } catch {
-      // Rolled back: nothing was released or claimed after all.
-      // One row that cannot be recorded must not cost the others their results.
-      recorded = [];
-      const again: Finished[] = [];
-      for (const f of batch) {
-        try {
-          sqlite.transaction(() => this.record(f)).immediate();
-          recorded.push(f);
-        } catch (error) {
-          f.tries = (f.tries ?? 0) + 1;
-          this.deps.onDbError?.(error);
-          if (f.tries === 1) this.deps.log.error("could not record a delivery attempt; trying again", { outbox_id: f.row.id, error });
-          // The answer is known: record it when the database takes writes again, rather
-          // than send it twice. A row that still cannot be recorded after the lease's time
-          // gives its slot back; the lease runs out and it is sent again (same webhook-id).
-          if (f.tries * DB_RETRY_MS < LEASE_MS) again.push(f);
-          else recorded.push(f);
-        }
-      }
-      release(recorded);
-      if (again.length) {
-        this.finished.unshift(...again);
-        setTimeout(this.recordFinished, DB_RETRY_MS);
-      }
+      // Rolled back: nothing was recorded or claimed. One row that cannot be recorded must
+      // not cost the others their results.
+      recorded = this.recordEach(batch);
     }
-    for (const { endpoint, sent, outcome, now } of recorded) {
-      this.deps.metrics?.attempt(endpoint.id, outcome.action, sent.durationMs);
-      if (outcome.action === "retry") this.wakeIn(outcome.at - now);
-      else if (outcome.action === "pause_endpoint") this.wakeIn(outcome.retryAt - now);
+    for (const { answer } of recorded) {
+      const { row, outcome } = answer;
+      this.slots.release(row.webhook_id);
+      this.deps.metrics?.attempt(row.webhook_id, outcome.action, answer.durationMs);
+      if (outcome.action === "retry") this.wakeIn(outcome.at - answer.now);
+      else if (outcome.action === "pause_endpoint") this.wakeIn(outcome.retryAt - answer.now);
     }
-    this.startAll(next);
+    this.startAll(claims, now);
     if (this.idle && this.inFlight === 0) this.idle();
   };
 
-  /**
-   * Runs a transaction that takes or gives back endpoint slots (`inflight`) as it goes; if
-   * it throws, it was rolled back, and so are the slots.
-   */
-  private slotsFollow<T>(transaction: () => T): T {
-    const before = new Map(this.inflight);
-    try {
-      return transaction();
-    } catch (error) {
-      this.inflight.clear();
-      for (const [id, n] of before) this.inflight.set(id, n);
-      throw error;
+  /** Records each answer in a transaction of its own; returns those done with (recorded or given up). */
+  private recordEach(batch: Finished[]): Finished[] {
+    const done: Finished[] = [];
+    const again: Finished[] = [];
+    for (const f of batch) {
+      try {
+        recordAnswers(this.deps.store, [f.answer], longFailing, null);
+        done.push(f);
+      } catch (error) {
+        f.tries++;
+        this.deps.onDbError?.(error);
+        if (f.tries === 1) this.deps.log.error("could not record a delivery attempt; trying again", { outbox_id: f.answer.row.id, error });
+        // The answer is known: record it when the database takes writes again, rather
+        // than send it twice. A row that still cannot be recorded after the lease's time
+        // gives its slot back; the lease runs out and it is sent again (same webhook-id).
+        if (f.tries * DB_RETRY_MS < LEASE_MS) again.push(f);
+        else done.push(f);
+      }
     }
-  }
-
-  /** Inside the caller's transaction: the attempt row, the outbox row's new state, the endpoint's state. */
-  private record({ endpoint, row, sent, outcome, startedAt, now }: Finished): void {
-    const { sqlite } = this.deps.store;
-    recordAttempt(sqlite, {
-      outboxId: row.id,
-      webhookId: endpoint.id,
-      attempt: row.attempts,
-      startedAt,
-      durationMs: sent.durationMs,
-      statusCode: sent.statusCode,
-      errorClass: sent.result.kind === "error" ? sent.result.errorClass : sent.statusCode !== null && (sent.statusCode < 200 || sent.statusCode > 299) ? "http" : null,
-      error: sent.error,
-      responseExcerpt: sent.excerpt,
-      outcome: outcome.action,
-    });
-    switch (outcome.action) {
-      case "delivered":
-        finishRow(sqlite, row, "delivered", now, sent.statusCode, null);
-        sqlite.query("UPDATE webhooks SET failing_since = NULL WHERE id = ? AND failing_since IS NOT NULL").run(endpoint.id);
-        return;
-      case "dead":
-        finishRow(sqlite, row, "failed", now, sent.statusCode, sent.error);
-        break;
-      case "retry":
-        requeueRow(sqlite, row.id, outcome.at, sent.statusCode, sent.error);
-        break;
-      case "pause_endpoint":
-        // Throttling is not a failure of this event: it keeps its place in the schedule.
-        requeueRow(sqlite, row.id, outcome.retryAt, sent.statusCode, sent.error);
-        sqlite.query("UPDATE outbox SET attempts = attempts - 1 WHERE id = ?").run(row.id);
-        sqlite.query("UPDATE webhooks SET paused_until = ? WHERE id = ?").run(outcome.until, endpoint.id);
-        break;
-      case "disable_endpoint":
-        requeueRow(sqlite, row.id, now, sent.statusCode, sent.error);
-        disableEndpoint(sqlite, endpoint.id, outcome.reason, now);
-        break;
+    if (again.length) {
+      this.finished.unshift(...again);
+      setTimeout(this.recordFinished, DB_RETRY_MS);
     }
-    sqlite.query("UPDATE webhooks SET failing_since = COALESCE(failing_since, ?) WHERE id = ?").run(now, endpoint.id);
-    disableLongFailing(sqlite, now, endpoint.id);
+    return done;
   }
 }
 
-function disableEndpoint(sqlite: Store["sqlite"], id: string, reason: string, now: number): void {
-  sqlite.query("UPDATE webhooks SET enabled = 0, disabled_reason = ?, disabled_at = ?, updated_at = ? WHERE id = ? AND enabled = 1").run(reason, now, now, id);
-}
-
-export const LONG_FAILING_REASON = "every attempt failed for 5 days";
-
-/** Endpoints (one, or all) whose every attempt failed for 5 days are disabled. */
-export function disableLongFailing(sqlite: Store["sqlite"], now: number, id?: string): number {
-  return sqlite
-    .query(
-      `UPDATE webhooks SET enabled = 0, disabled_reason = ?, disabled_at = ?, updated_at = ?
-       WHERE enabled = 1 AND failing_since IS NOT NULL AND failing_since <= ? AND (? IS NULL OR id = ?)`,
-    )
-    .run(LONG_FAILING_REASON, now, now, now - AUTO_DISABLE_AFTER_MS, id ?? null, id ?? null).changes;
+/** Slots per endpoint that a batch of answers frees. */
+function slotsOf(batch: readonly Finished[]): Map<string, number> {
+  const freeing = new Map<string, number>();
+  for (const { answer } of batch) freeing.set(answer.row.webhook_id, (freeing.get(answer.row.webhook_id) ?? 0) + 1);
+  return freeing;
 }

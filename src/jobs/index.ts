@@ -25,7 +25,7 @@ export function startJobs(deps: JobDeps): { stop(): void } {
   const guard = { protect: true, catch: (error: unknown, job: Cron) => log.error("a timed job failed; it runs again on schedule", { job: job.name, error }) };
   const jobs = [
     new Cron("* * * * * *", { name: "delivery-sweep", ...guard }, () => {
-      releaseExpiredLeases(store.sqlite, Date.now());
+      releaseExpiredLeases(store, Date.now());
       deps.wakeDelivery();
     }),
     new Cron("* * * * * *", { name: "backfill-pacer", ...guard }, () => deps.wakeBackfills?.()),

@@ -3,7 +3,7 @@
 import { timingSafeEqual } from "node:crypto";
 import { and, asc, count, eq, gt, isNull } from "drizzle-orm";
 import type { ApiKeyScope } from "../domain.ts";
-import type { Db } from "./db.ts";
+import type { Store } from "./db.ts";
 import { newId } from "./ids.ts";
 import { apiKeys } from "./schema.ts";
 
@@ -20,17 +20,17 @@ export function generateKey(): string {
   return `whk_${Buffer.from(crypto.getRandomValues(new Uint8Array(24))).toString("base64url")}`;
 }
 
-export function insertKey(db: Db, key: string, name: string, scope: ApiKeyScope, source: ApiKeyRow["source"]): ApiKeyRow {
-  return db
+export function insertKey(store: Store, key: string, name: string, scope: ApiKeyScope, source: ApiKeyRow["source"]): ApiKeyRow {
+  return store.db
     .insert(apiKeys)
     .values({ id: newId("key"), name, scope, prefix: prefixOf(key), hash: sha256(key), source, createdAt: Date.now() })
     .returning()
     .get();
 }
 
-export function findKey(db: Db, presented: string): ApiKeyRow | null {
+export function findKey(store: Store, presented: string): ApiKeyRow | null {
   const wanted = Buffer.from(sha256(presented), "hex");
-  const candidates = db
+  const candidates = store.db
     .select()
     .from(apiKeys)
     .where(and(eq(apiKeys.prefix, prefixOf(presented)), isNull(apiKeys.revokedAt)))
@@ -42,14 +42,14 @@ export function findKey(db: Db, presented: string): ApiKeyRow | null {
   if (found && (found.lastUsedAt ?? 0) < Date.now() - LAST_USED_RESOLUTION_MS) {
     // Best effort: on a full disk this write fails, and reading must keep working then.
     try {
-      db.update(apiKeys).set({ lastUsedAt: Date.now() }).where(eq(apiKeys.id, found.id)).run();
+      store.db.update(apiKeys).set({ lastUsedAt: Date.now() }).where(eq(apiKeys.id, found.id)).run();
     } catch {}
   }
   return found;
 }
 
-export function listKeys(db: Db, limit: number, after?: string): ApiKeyRow[] {
-  return db
+export function listKeys(store: Store, limit: number, after?: string): ApiKeyRow[] {
+  return store.db
     .select()
     .from(apiKeys)
     .where(after ? gt(apiKeys.id, after) : undefined)
@@ -58,21 +58,32 @@ export function listKeys(db: Db, limit: number, after?: string): ApiKeyRow[] {
     .all();
 }
 
-export function getKey(db: Db, id: string): ApiKeyRow | null {
-  return db.select().from(apiKeys).where(eq(apiKeys.id, id)).get() ?? null;
+export function getKey(store: Store, id: string): ApiKeyRow | null {
+  return store.db.select().from(apiKeys).where(eq(apiKeys.id, id)).get() ?? null;
 }
 
-export function revokeKey(db: Db, id: string): ApiKeyRow | null {
-  return db.update(apiKeys).set({ revokedAt: Date.now() }).where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt))).returning().get() ?? null;
+export function revokeKey(store: Store, id: string): ApiKeyRow | null {
+  return store.db.update(apiKeys).set({ revokedAt: Date.now() }).where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt))).returning().get() ?? null;
 }
 
-export function activeAdminKeys(db: Db): number {
-  const row = db
+export function activeAdminKeys(store: Store): number {
+  const row = store.db
     .select({ n: count() })
     .from(apiKeys)
     .where(and(eq(apiKeys.scope, "admin"), isNull(apiKeys.revokedAt)))
     .get();
   return row?.n ?? 0;
+}
+
+/**
+ * Revokes a key unless it is the last admin key that works, checked in the same
+ * transaction (two revocations at once cannot both pass). Null when it was revoked already.
+ */
+export function revokeKeepingAnAdmin(store: Store, key: ApiKeyRow): ApiKeyRow | null | "last_admin" {
+  return store.db.transaction(() => {
+    if (key.scope === "admin" && activeAdminKeys(store) <= 1) return "last_admin" as const;
+    return revokeKey(store, key.id);
+  });
 }
 
 export interface BootstrapResult {
@@ -89,26 +100,26 @@ export interface BootstrapResult {
  * made valid again and reported, so it never comes back silently. Without it, a key is
  * generated on the very first start only.
  */
-export function bootstrapKeys(db: Db, envKey: string | null): BootstrapResult {
-  return db.transaction(() => {
+export function bootstrapKeys(store: Store, envKey: string | null): BootstrapResult {
+  return store.db.transaction(() => {
     const none: BootstrapResult = { generated: null, reactivatedEnvKey: false };
     if (envKey) {
       const hash = sha256(envKey);
-      const envRows = db.select().from(apiKeys).where(eq(apiKeys.source, "env")).all();
-      for (const r of envRows) if (r.hash !== hash && r.revokedAt === null) db.update(apiKeys).set({ revokedAt: Date.now() }).where(eq(apiKeys.id, r.id)).run();
+      const envRows = store.db.select().from(apiKeys).where(eq(apiKeys.source, "env")).all();
+      for (const r of envRows) if (r.hash !== hash && r.revokedAt === null) store.db.update(apiKeys).set({ revokedAt: Date.now() }).where(eq(apiKeys.id, r.id)).run();
       const same = envRows.find((r) => r.hash === hash);
       if (!same) {
-        insertKey(db, envKey, "WAHOOK_API_KEY", "admin", "env");
+        insertKey(store, envKey, "WAHOOK_API_KEY", "admin", "env");
         return none;
       }
       if (same.revokedAt === null) return none;
-      db.update(apiKeys).set({ revokedAt: null }).where(eq(apiKeys.id, same.id)).run();
+      store.db.update(apiKeys).set({ revokedAt: null }).where(eq(apiKeys.id, same.id)).run();
       return { ...none, reactivatedEnvKey: true };
     }
-    const anyKey = db.select({ id: apiKeys.id }).from(apiKeys).limit(1).get();
+    const anyKey = store.db.select({ id: apiKeys.id }).from(apiKeys).limit(1).get();
     if (anyKey) return none;
     const key = generateKey();
-    insertKey(db, key, "generated at first start", "admin", "generated");
+    insertKey(store, key, "generated at first start", "admin", "generated");
     return { ...none, generated: key };
   });
 }

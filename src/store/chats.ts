@@ -1,7 +1,9 @@
 // Chats and their stored messages as an admin browses them (what a backfill would send).
 // Chats are not a table of their own: they are the distinct chat ids of stored messages,
 // named from the directory tables the same way payloads name them.
-import type { Database } from "bun:sqlite";
+import type { Store } from "./db.ts";
+import type { RawRow } from "./rows.ts";
+import type { messages } from "./schema.ts";
 import type { Message } from "../domain.ts";
 
 export interface ChatRow {
@@ -16,8 +18,8 @@ export interface ChatRow {
 }
 
 /** Chats of an account in chat id order, after `afterChatId`. */
-export function listChats(sqlite: Database, accountId: string, limit: number, afterChatId?: string): ChatRow[] {
-  return sqlite
+export function listChats(store: Store, accountId: string, limit: number, afterChatId?: string): ChatRow[] {
+  return store.sqlite
     .query<ChatRow, (string | number)[]>(
       `SELECT m.chat_id, m.message_count, m.last_message_at, m.first_message_at,
          COALESCE(g.subject, c.saved_name) AS saved_title, c.push_name
@@ -34,9 +36,17 @@ export function listChats(sqlite: Database, accountId: string, limit: number, af
 }
 
 /** Which of these chat ids have stored messages for the account. */
-export function knownChats(sqlite: Database, accountId: string, chatIds: string[]): Set<string> {
-  const q = sqlite.query<{ n: number }, [string, string]>("SELECT 1 AS n FROM messages WHERE account_id = ? AND chat_id = ? LIMIT 1");
+export function knownChats(store: Store, accountId: string, chatIds: string[]): Set<string> {
+  const q = store.sqlite.query<{ n: number }, [string, string]>("SELECT 1 AS n FROM messages WHERE account_id = ? AND chat_id = ? LIMIT 1");
   return new Set(chatIds.filter((c) => q.get(accountId, c)));
+}
+
+/** Chats with stored messages, in chat id order (`older_per_chat` without `chat_ids`). */
+export function chatIdsOf(store: Store, accountId: string): string[] {
+  return store.sqlite
+    .query<Pick<RawRow<typeof messages>, "chat_id">, [string]>("SELECT DISTINCT chat_id FROM messages WHERE account_id = ? ORDER BY chat_id")
+    .all(accountId)
+    .map((r) => r.chat_id);
 }
 
 export interface StoredMessageRow {
@@ -55,7 +65,7 @@ export interface MessageQuery {
 }
 
 /** Stored messages of one chat by (timestamp, rowid): the order a backfill sends them in. */
-export function chatMessages(sqlite: Database, accountId: string, chatId: string, q: MessageQuery): StoredMessageRow[] {
+export function chatMessages(store: Store, accountId: string, chatId: string, q: MessageQuery): StoredMessageRow[] {
   const where = ["account_id = ?", "chat_id = ?"];
   const args: (string | number)[] = [accountId, chatId];
   if (q.since !== undefined) (where.push("timestamp >= ?"), args.push(q.since));
@@ -66,8 +76,8 @@ export function chatMessages(sqlite: Database, accountId: string, chatId: string
   }
   const dir = q.order === "asc" ? "ASC" : "DESC";
   args.push(q.limit);
-  return sqlite
-    .query<{ rowid: number; timestamp: number; data: string }, (string | number)[]>(
+  return store.sqlite
+    .query<Pick<RawRow<typeof messages>, "rowid" | "timestamp" | "data">, (string | number)[]>(
       `SELECT rowid, timestamp, data FROM messages WHERE ${where.join(" AND ")} ORDER BY timestamp ${dir}, rowid ${dir} LIMIT ?`,
     )
     .all(...args)

@@ -19,15 +19,15 @@ export type CheckpointReport = { kind: "round"; frames: number; busy: boolean } 
 
 self.onmessage = (event: MessageEvent<CheckpointStart>) => {
   const { file, synchronous, intervalMs, idleRounds } = event.data;
-  let db: Database;
+  let sqlite: Database;
   try {
-    db = new Database(file);
-    db.exec(`PRAGMA synchronous = ${synchronous}`);
+    sqlite = new Database(file);
+    sqlite.exec(`PRAGMA synchronous = ${synchronous}`);
   } catch (error) {
     self.postMessage({ kind: "error", message: (error as Error).message } satisfies CheckpointReport);
     return;
   }
-  const checkpoint = db.query<{ busy: number; log: number; checkpointed: number }, []>("PRAGMA wal_checkpoint(PASSIVE)");
+  const checkpoint = sqlite.query<{ busy: number; log: number; checkpointed: number }, []>("PRAGMA wal_checkpoint(PASSIVE)");
   let done = 0;
   let quiet = 0;
   setInterval(() => {

@@ -11,6 +11,7 @@
 // built without its entry point, a failure), the main connection checkpoints itself as
 // SQLite does by default, and nothing else changes.
 import type { Database } from "bun:sqlite";
+import type { Store } from "./db.ts";
 import type { Logger } from "../log.ts";
 import type { CheckpointReport, CheckpointStart } from "./checkpointThread.ts";
 
@@ -52,15 +53,17 @@ export class WalCheckpointer {
   private readonly intervalMs: number;
   private readonly idleMs: number;
   private readonly threadUrl: string;
+  private readonly sqlite: Database;
 
   constructor(
     private readonly file: string,
-    private readonly sqlite: Database,
+    store: Store,
     private readonly synchronous: "normal" | "full",
     private readonly log: Logger,
     opts: CheckpointerOptions = {},
   ) {
-    this.totalChanges = sqlite.query<{ n: number }, []>("SELECT total_changes() AS n");
+    this.sqlite = store.sqlite;
+    this.totalChanges = this.sqlite.query<{ n: number }, []>("SELECT total_changes() AS n");
     this.lookMs = opts.lookMs ?? 250;
     this.intervalMs = opts.intervalMs ?? 50;
     this.idleMs = opts.idleMs ?? 5_000;

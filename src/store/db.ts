@@ -8,6 +8,10 @@ import { embeddedMigrations, type Migration } from "./migrations.ts";
 
 export type Db = BunSQLiteDatabase<typeof schema> & { $client: Database };
 
+/**
+ * The open database as stages hold it: they pass it to store functions and never read its
+ * fields (test/architecture.test.ts), so another engine would change only what is inside.
+ */
 export interface Store {
   db: Db;
   sqlite: Database;
@@ -74,6 +78,20 @@ export function openStore(file: string, migrations: Migration[] = embeddedMigrat
       }
     },
   };
+}
+
+/**
+ * A database file as it is, read-only: no pragmas, no migrations (a backup's snapshot, a
+ * restored copy being checked).
+ */
+export function openReadOnly(file: string): Store {
+  const sqlite = new Database(file, { readonly: true });
+  return { db: drizzle(sqlite, { schema }) as Db, sqlite, close: () => sqlite.close() };
+}
+
+/** Throws when the database cannot be read (/health asks this). */
+export function checkReadable(store: Store): void {
+  store.sqlite.query("SELECT 1").get();
 }
 
 export function migrate(sqlite: Database, migrations: Migration[]): string[] {

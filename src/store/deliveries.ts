@@ -1,11 +1,13 @@
 // The delivery log as the API reads it, and replays. Replays put the same outbox rows
 // back in the queue, so a receiver sees the same `webhook-id` again and can tell.
-import type { Database } from "bun:sqlite";
-import type { Ordering } from "../domain.ts";
-import { recomputeReady, type OutboxRow, type OutboxStatus } from "./outbox.ts";
+import type { Store } from "./db.ts";
+import type { DeliveryStatus, Ordering } from "../domain.ts";
+import { recomputeReady, requeueFinished, type OutboxRow } from "./outbox.ts";
+import type { RawRow } from "./rows.ts";
+import type { deliveryAttempts } from "./schema.ts";
 
 export interface DeliveryFilter {
-  status?: OutboxStatus;
+  status?: DeliveryStatus;
   chatKey?: string;
   /** created_at bounds, ms, inclusive. */
   since?: number;
@@ -15,17 +17,7 @@ export interface DeliveryFilter {
   limit: number;
 }
 
-export interface AttemptRow {
-  id: number;
-  attempt: number;
-  started_at: number;
-  duration_ms: number;
-  status_code: number | null;
-  error_class: string | null;
-  error: string | null;
-  response_excerpt: string | null;
-  outcome: string;
-}
+export type AttemptRow = Omit<RawRow<typeof deliveryAttempts>, "outbox_id" | "webhook_id">;
 
 export type DeliveryRow = Omit<OutboxRow, "data">;
 
@@ -33,7 +25,7 @@ const COLUMNS = `id, webhook_id, message_rowid, event, account_id, chat_key, seq
   available_at, lease_until, last_attempt_at, last_status_code, last_error, delivered_at, created_at, backfill_id`;
 
 /** Newest first (ids are time-ordered). Asks for exactly `limit` rows. */
-export function listDeliveries(sqlite: Database, webhookId: string, f: DeliveryFilter): DeliveryRow[] {
+export function listDeliveries(store: Store, webhookId: string, f: DeliveryFilter): DeliveryRow[] {
   const where = ["webhook_id = ?"];
   const args: (string | number)[] = [webhookId];
   if (f.status) (where.push("status = ?"), args.push(f.status));
@@ -42,13 +34,13 @@ export function listDeliveries(sqlite: Database, webhookId: string, f: DeliveryF
   if (f.until !== undefined) (where.push("created_at <= ?"), args.push(f.until));
   if (f.before) (where.push("id < ?"), args.push(f.before));
   args.push(f.limit);
-  return sqlite.query<DeliveryRow, (string | number)[]>(`SELECT ${COLUMNS} FROM outbox WHERE ${where.join(" AND ")} ORDER BY id DESC LIMIT ?`).all(...args);
+  return store.sqlite.query<DeliveryRow, (string | number)[]>(`SELECT ${COLUMNS} FROM outbox WHERE ${where.join(" AND ")} ORDER BY id DESC LIMIT ?`).all(...args);
 }
 
-export function getDelivery(sqlite: Database, webhookId: string, id: string): { row: DeliveryRow; attempts: AttemptRow[] } | null {
-  const row = sqlite.query<DeliveryRow, [string, string]>(`SELECT ${COLUMNS} FROM outbox WHERE id = ? AND webhook_id = ?`).get(id, webhookId);
+export function getDelivery(store: Store, webhookId: string, id: string): { row: DeliveryRow; attempts: AttemptRow[] } | null {
+  const row = store.sqlite.query<DeliveryRow, [string, string]>(`SELECT ${COLUMNS} FROM outbox WHERE id = ? AND webhook_id = ?`).get(id, webhookId);
   if (!row) return null;
-  const attempts = sqlite
+  const attempts = store.sqlite
     .query<AttemptRow, [string]>(
       `SELECT id, attempt, started_at, duration_ms, status_code, error_class, error, response_excerpt, outcome
        FROM delivery_attempts WHERE outbox_id = ? ORDER BY id`,
@@ -63,28 +55,16 @@ export function getDelivery(sqlite: Database, webhookId: string, id: string): { 
  * One transaction: a replay is all or nothing.
  */
 export function replayDeliveries(
-  sqlite: Database,
+  store: Store,
   webhookId: string,
   ordering: Ordering,
   select: { id: string } | { since: number; until?: number },
   now: number,
 ): number {
+  const { sqlite } = store;
   return sqlite
     .transaction(() => {
-      const changed =
-        "id" in select
-          ? sqlite
-              .query(
-                `UPDATE outbox SET status = 'pending', available_at = ?, delivered_at = NULL, lease_until = NULL
-                 WHERE webhook_id = ? AND id = ? AND status != 'in_flight'`,
-              )
-              .run(now, webhookId, select.id).changes
-          : sqlite
-              .query(
-                `UPDATE outbox SET status = 'pending', available_at = ?, delivered_at = NULL, lease_until = NULL
-                 WHERE webhook_id = ? AND status != 'in_flight' AND created_at >= ? AND created_at <= ?`,
-              )
-              .run(now, webhookId, select.since, select.until ?? Number.MAX_SAFE_INTEGER).changes;
+      const changed = requeueFinished(sqlite, webhookId, select, now);
       // Replayed rows are older than what is queued: per-chat heads move back to them.
       if (changed) recomputeReady(sqlite, webhookId, ordering);
       return changed;
@@ -100,12 +80,12 @@ export interface QueueStats {
   oldest_pending_created_at: number | null;
 }
 
-export function queueStats(sqlite: Database, webhookId: string): QueueStats {
-  const counts = sqlite
-    .query<{ status: OutboxStatus; n: number }, [string]>("SELECT status, COUNT(*) n FROM outbox WHERE webhook_id = ? GROUP BY status")
+export function queueStats(store: Store, webhookId: string): QueueStats {
+  const counts = store.sqlite
+    .query<{ status: DeliveryStatus; n: number }, [string]>("SELECT status, COUNT(*) n FROM outbox WHERE webhook_id = ? GROUP BY status")
     .all(webhookId);
-  const by = Object.fromEntries(counts.map((c) => [c.status, c.n])) as Partial<Record<OutboxStatus, number>>;
-  const oldest = sqlite
+  const by = Object.fromEntries(counts.map((c) => [c.status, c.n])) as Partial<Record<DeliveryStatus, number>>;
+  const oldest = store.sqlite
     .query<{ t: number | null }, [string]>("SELECT MIN(created_at) t FROM outbox WHERE webhook_id = ? AND status IN ('pending', 'in_flight')")
     .get(webhookId);
   return {
@@ -118,9 +98,9 @@ export function queueStats(sqlite: Database, webhookId: string): QueueStats {
 }
 
 /** Every webhook's depth at once, for /metrics. */
-export function allQueueDepths(sqlite: Database): { webhook_id: string; status: OutboxStatus; n: number; oldest: number | null }[] {
-  return sqlite
-    .query<{ webhook_id: string; status: OutboxStatus; n: number; oldest: number | null }, []>(
+export function allQueueDepths(store: Store): { webhook_id: string; status: DeliveryStatus; n: number; oldest: number | null }[] {
+  return store.sqlite
+    .query<{ webhook_id: string; status: DeliveryStatus; n: number; oldest: number | null }, []>(
       "SELECT webhook_id, status, COUNT(*) n, MIN(created_at) oldest FROM outbox WHERE status IN ('pending', 'in_flight', 'failed') GROUP BY webhook_id, status",
     )
     .all();

@@ -10,6 +10,7 @@
 // queued, the hooks do not run (receipts stay held, so WhatsApp keeps the messages), and
 // the commit is tried again.
 import type { Database } from "bun:sqlite";
+import type { Store } from "./db.ts";
 import type { Logger } from "../log.ts";
 
 const RETRY_MS = 200;
@@ -35,13 +36,18 @@ export class GroupCommit {
   /** Commits made, and pieces of work in them (for tests and benchmarks). */
   commits = 0;
   pieces = 0;
+  /** Commits the database refused; each is tried again (for tests). */
+  refusedCommits = 0;
+  private readonly sqlite: Database;
 
   constructor(
-    private readonly sqlite: Database,
+    store: Store,
     private readonly log: Logger,
     /** Told of every failed commit (storageHealth.ts turns a full disk into /health's answer). */
     private readonly onCommitError?: (error: unknown) => void,
-  ) {}
+  ) {
+    this.sqlite = store.sqlite;
+  }
 
   /** Queues work for the end of this turn. */
   defer(label: string, run: () => void, after?: () => void): void {
@@ -160,6 +166,7 @@ export class GroupCommit {
       } catch (error) {
         // Not committed: everything stays queued, in order, and nothing is released.
         this.work = batch.concat(this.work);
+        this.refusedCommits++;
         this.onCommitError?.(error);
         if (!this.failing) this.log.error("could not commit what WhatsApp sent; holding its receipts and retrying", { pieces: batch.length, error });
         this.failing = true;

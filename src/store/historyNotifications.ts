@@ -1,7 +1,7 @@
 // History sync notifications between their receipt and their chunk being stored (see
 // schema.ts). Recorded in the commit that releases the receipt; removed in the one that
 // stores the chunk; what is left at a login is fetched again (wa/historyRecovery.ts).
-import type { Database } from "bun:sqlite";
+import type { Store } from "./db.ts";
 import type { historyNotifications } from "./schema.ts";
 
 export type HistoryNotificationRow = typeof historyNotifications.$inferSelect;
@@ -20,8 +20,8 @@ const COLUMNS = `account_id AS accountId, message_id AS messageId, sync_type AS 
   notification, state, attempts, last_error AS lastError, created_at AS createdAt`;
 
 /** The same notification seen again (WhatsApp resending an unconfirmed one) changes nothing. */
-export function recordHistoryNotification(sqlite: Database, n: NotificationRecord, now: number): void {
-  sqlite
+export function recordHistoryNotification(store: Store, n: NotificationRecord, now: number): void {
+  store.sqlite
     .query(
       `INSERT INTO history_notifications (account_id, message_id, sync_type, chunk_order, request_id, notification, state, attempts, created_at)
        VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?) ON CONFLICT DO NOTHING`,
@@ -33,8 +33,8 @@ export function recordHistoryNotification(sqlite: Database, n: NotificationRecor
  * The pending notification a stored chunk came from: Baileys emits a chunk with the sync
  * type, chunk order and request id of its notification, one notification at a time.
  */
-export function matchHistoryNotification(sqlite: Database, accountId: string, syncType: number, chunkOrder: number | null, requestId: string | null): string | null {
-  const row = sqlite
+export function matchHistoryNotification(store: Store, accountId: string, syncType: number, chunkOrder: number | null, requestId: string | null): string | null {
+  const row = store.sqlite
     .query<{ messageId: string }, [string, number, number | null, string | null]>(
       `SELECT message_id AS messageId FROM history_notifications
        WHERE account_id = ? AND state = 'pending' AND sync_type = ? AND chunk_order IS ? AND request_id IS ?
@@ -45,19 +45,19 @@ export function matchHistoryNotification(sqlite: Database, accountId: string, sy
 }
 
 /** Its chunk is stored (call in the same transaction). */
-export function finishHistoryNotification(sqlite: Database, accountId: string, messageId: string): void {
-  sqlite.query("DELETE FROM history_notifications WHERE account_id = ? AND message_id = ?").run(accountId, messageId);
+export function finishHistoryNotification(store: Store, accountId: string, messageId: string): void {
+  store.sqlite.query("DELETE FROM history_notifications WHERE account_id = ? AND message_id = ?").run(accountId, messageId);
 }
 
-export function pendingHistoryNotifications(sqlite: Database, accountId: string): HistoryNotificationRow[] {
-  return sqlite
+export function pendingHistoryNotifications(store: Store, accountId: string): HistoryNotificationRow[] {
+  return store.sqlite
     .query<HistoryNotificationRow, [string]>(`SELECT ${COLUMNS} FROM history_notifications WHERE account_id = ? AND state = 'pending' ORDER BY created_at`)
     .all(accountId);
 }
 
 /** A fetch that failed; `giveUp` when the link is gone for good (the row stays, failed, to be seen). */
-export function failHistoryNotification(sqlite: Database, accountId: string, messageId: string, error: string, giveUp: boolean): void {
-  sqlite
+export function failHistoryNotification(store: Store, accountId: string, messageId: string, error: string, giveUp: boolean): void {
+  store.sqlite
     .query(`UPDATE history_notifications SET attempts = attempts + 1, last_error = ?, state = ? WHERE account_id = ? AND message_id = ?`)
     .run(error, giveUp ? "failed" : "pending", accountId, messageId);
 }

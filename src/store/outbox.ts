@@ -4,32 +4,16 @@
 // lets SQLite use the partial index outbox_open instead of a chat's whole history.
 import type { Database } from "bun:sqlite";
 import type { Ordering } from "../domain.ts";
+import type { Store } from "./db.ts";
 import { newId } from "./ids.ts";
+import type { RawRow } from "./rows.ts";
+import type { deliveryAttempts, outbox } from "./schema.ts";
 
-export type OutboxStatus = "pending" | "in_flight" | "delivered" | "failed";
+/** `outbox.priority`, claimed lowest first: live events never wait behind a backfill's history. */
+export const PRIORITY_LIVE = 0;
+export const PRIORITY_BACKFILL = 1;
 
-export interface OutboxRow {
-  id: string;
-  webhook_id: string;
-  message_rowid: number | null;
-  event: string;
-  account_id: string | null;
-  chat_key: string;
-  seq: number;
-  priority: number;
-  data: string | null;
-  status: OutboxStatus;
-  ready: number;
-  attempts: number;
-  available_at: number;
-  lease_until: number | null;
-  last_attempt_at: number | null;
-  last_status_code: number | null;
-  last_error: string | null;
-  delivered_at: number | null;
-  created_at: number;
-  backfill_id: string | null;
-}
+export type OutboxRow = RawRow<typeof outbox>;
 
 export interface EnqueueInput {
   webhookId: string;
@@ -106,12 +90,17 @@ export function makeDueAt(sqlite: Database, rowId: string, availableAt: number):
   sqlite.query(`UPDATE outbox SET available_at = ? WHERE id = ? AND status = 'pending'`).run(availableAt, rowId);
 }
 
+/** Pending rows of a message that were held for its media download become due now. */
+export function releaseHeld(sqlite: Database, messageRowid: number, now: number): void {
+  sqlite.query("UPDATE outbox SET available_at = ? WHERE message_rowid = ? AND status = 'pending' AND available_at > ?").run(now, messageRowid, now);
+}
+
 /** What a worker needs of a claimed row to send it and record the answer. */
 export type ClaimedRow = Pick<OutboxRow, "id" | "webhook_id" | "message_rowid" | "event" | "chat_key" | "seq" | "data" | "attempts" | "backfill_id" | "created_at">;
 
 /**
  * Claims up to `limit` due rows of one webhook with a lease, in one statement, best first:
- * live before history (priority), then the longest due, then insertion order.
+ * live before backfill traffic (priority), then the longest due, then insertion order.
  *
  * That order is the order of outbox_claim (webhook_id, status, ready, priority,
  * available_at, then rowid as every index entry ends with it), which the scan is pinned to
@@ -134,18 +123,8 @@ export function claim(sqlite: Database, webhookId: string, limit: number, now: n
     .all(now + leaseMs, now, webhookId, now);
 }
 
-export interface AttemptRecord {
-  outboxId: string;
-  webhookId: string;
-  attempt: number;
-  startedAt: number;
-  durationMs: number;
-  statusCode: number | null;
-  errorClass: string | null;
-  error: string | null;
-  responseExcerpt: string | null;
-  outcome: string;
-}
+/** One HTTP attempt for the delivery log. */
+export type AttemptRecord = Omit<typeof deliveryAttempts.$inferSelect, "id">;
 
 export function recordAttempt(sqlite: Database, a: AttemptRecord): void {
   sqlite
@@ -210,14 +189,62 @@ export function requeueRow(sqlite: Database, rowId: string, availableAt: number,
     .run(availableAt, statusCode, error, rowId);
 }
 
+/** The attempt the claim counted does not count after all: a throttled event keeps its place in the retry schedule. */
+export function refundAttempt(sqlite: Database, rowId: string): void {
+  sqlite.query("UPDATE outbox SET attempts = attempts - 1 WHERE id = ?").run(rowId);
+}
+
+/** Deletes these rows with their attempts (retention); returns how many of each went. */
+export function deleteRows(sqlite: Database, ids: string[]): { outbox: number; attempts: number } {
+  const list = JSON.stringify(ids);
+  const attempts = sqlite.query("DELETE FROM delivery_attempts WHERE outbox_id IN (SELECT value FROM json_each(?))").run(list).changes;
+  return { outbox: sqlite.query("DELETE FROM outbox WHERE id IN (SELECT value FROM json_each(?))").run(list).changes, attempts };
+}
+
+/** Deletes every row of these messages with their attempts (the messages go; index outbox_message). */
+export function deleteRowsOfMessages(sqlite: Database, messageRowids: number[]): { outbox: number; attempts: number } {
+  const list = JSON.stringify(messageRowids);
+  const attempts = sqlite
+    .query("DELETE FROM delivery_attempts WHERE outbox_id IN (SELECT id FROM outbox WHERE message_rowid IN (SELECT value FROM json_each(?)))")
+    .run(list).changes;
+  return { outbox: sqlite.query("DELETE FROM outbox WHERE message_rowid IN (SELECT value FROM json_each(?))").run(list).changes, attempts };
+}
+
+/** An account's whole queue with its attempts (the account is purged). */
+export function deleteRowsOfAccount(sqlite: Database, accountId: string): void {
+  sqlite.query("DELETE FROM delivery_attempts WHERE outbox_id IN (SELECT id FROM outbox WHERE account_id = ?)").run(accountId);
+  sqlite.query("DELETE FROM outbox WHERE account_id = ?").run(accountId);
+}
+
+/**
+ * A replay: finished rows (delivered or dead-lettered) go back to the queue, due now, and
+ * pending ones are made due now; rows in flight are left alone. Returns how many changed.
+ */
+export function requeueFinished(sqlite: Database, webhookId: string, select: { id: string } | { since: number; until?: number }, now: number): number {
+  if ("id" in select) {
+    return sqlite
+      .query(
+        `UPDATE outbox SET status = 'pending', available_at = ?, delivered_at = NULL, lease_until = NULL
+         WHERE webhook_id = ? AND id = ? AND status != 'in_flight'`,
+      )
+      .run(now, webhookId, select.id).changes;
+  }
+  return sqlite
+    .query(
+      `UPDATE outbox SET status = 'pending', available_at = ?, delivered_at = NULL, lease_until = NULL
+       WHERE webhook_id = ? AND status != 'in_flight' AND created_at >= ? AND created_at <= ?`,
+    )
+    .run(now, webhookId, select.since, select.until ?? Number.MAX_SAFE_INTEGER).changes;
+}
+
 /** Rows whose lease ran out (a worker died mid-send) go back to the queue. */
-export function releaseExpiredLeases(sqlite: Database, now: number): number {
-  return sqlite.query(`UPDATE outbox SET status = 'pending', lease_until = NULL WHERE status = 'in_flight' AND lease_until < ?`).run(now).changes;
+export function releaseExpiredLeases(store: Store, now: number): number {
+  return store.sqlite.query(`UPDATE outbox SET status = 'pending', lease_until = NULL WHERE status = 'in_flight' AND lease_until < ?`).run(now).changes;
 }
 
 /** At start-up every in-flight row belongs to a process that is gone. */
-export function releaseAllLeases(sqlite: Database): number {
-  return sqlite.query(`UPDATE outbox SET status = 'pending', lease_until = NULL WHERE status = 'in_flight'`).run().changes;
+export function releaseAllLeases(store: Store): number {
+  return store.sqlite.query(`UPDATE outbox SET status = 'pending', lease_until = NULL WHERE status = 'in_flight'`).run().changes;
 }
 
 /**

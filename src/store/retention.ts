@@ -1,5 +1,6 @@
-// What retention removes, as statements. Each kind of row has its own clock, counted from
-// when the row was done with, never from when it was made:
+// What retention removes: picked here, deleted by the module that writes each table. Each
+// kind of row has its own clock, counted from when the row was done with, never from when
+// it was made:
 // - a delivered event and its attempts: from its delivery (an event that waited days in a
 //   retry schedule still has its full log for WAHOOK_RETENTION_DAYS after it went out);
 // - a dead letter and its attempts: kept until replayed, or from its last attempt when a
@@ -9,7 +10,12 @@
 // - a media file: once no link handed out can still be valid and nothing queued needs it.
 // Deletes go in slices, each its own transaction, so a large backlog never holds the
 // write lock for long.
-import type { Database } from "bun:sqlite";
+import type { Store } from "./db.ts";
+import type { RawRow } from "./rows.ts";
+import type { messages, outbox } from "./schema.ts";
+import { deleteMediaOfMessages, forgetMediaFiles, type MediaRow } from "./media.ts";
+import { deleteMessages } from "./messages.ts";
+import { deleteRows, deleteRowsOfMessages } from "./outbox.ts";
 
 const SLICE = 5_000;
 
@@ -19,19 +25,17 @@ export interface Removed {
 }
 
 /** Deletes the outbox rows `select` picks (ids, at most SLICE), with their attempts, slice by slice. */
-function deleteOutboxRows(sqlite: Database, select: string, args: (string | number)[]): Removed {
+function deleteOutboxRows(store: Store, select: string, args: (string | number)[]): Removed {
+  const { sqlite } = store;
   const removed: Removed = { outbox: 0, attempts: 0 };
-  const pick = sqlite.query<{ id: string }, (string | number)[]>(`${select} LIMIT ${SLICE}`);
-  const dropAttempts = sqlite.query("DELETE FROM delivery_attempts WHERE outbox_id IN (SELECT value FROM json_each(?))");
-  const dropRows = sqlite.query("DELETE FROM outbox WHERE id IN (SELECT value FROM json_each(?))");
+  const pick = sqlite.query<Pick<RawRow<typeof outbox>, "id">, (string | number)[]>(`${select} LIMIT ${SLICE}`);
   for (;;) {
     const n = sqlite
       .transaction(() => {
-        const ids = JSON.stringify(pick.all(...args).map((r) => r.id));
-        removed.attempts += dropAttempts.run(ids).changes;
-        const rows = dropRows.run(ids).changes;
-        removed.outbox += rows;
-        return rows;
+        const gone = deleteRows(sqlite, pick.all(...args).map((r) => r.id));
+        removed.attempts += gone.attempts;
+        removed.outbox += gone.outbox;
+        return gone.outbox;
       })
       .immediate();
     if (n < SLICE) return removed;
@@ -43,17 +47,17 @@ function deleteOutboxRows(sqlite: Database, select: string, args: (string | numb
  * outbox_delivered_time (on created_at) finds the candidates: a row delivered before the
  * cut was also made before it.
  */
-export function pruneDelivered(sqlite: Database, before: number): Removed {
+export function pruneDelivered(store: Store, before: number): Removed {
   return deleteOutboxRows(
-    sqlite,
+    store,
     "SELECT id FROM outbox WHERE status = 'delivered' AND created_at < ?1 AND COALESCE(delivered_at, last_attempt_at, created_at) < ?1",
     [before],
   );
 }
 
 /** Dead letters whose last attempt was before `before`, with their attempts. */
-export function pruneDeadLetters(sqlite: Database, before: number): Removed {
-  return deleteOutboxRows(sqlite, "SELECT id FROM outbox WHERE status = 'failed' AND COALESCE(last_attempt_at, created_at) < ?1", [before]);
+export function pruneDeadLetters(store: Store, before: number): Removed {
+  return deleteOutboxRows(store, "SELECT id FROM outbox WHERE status = 'failed' AND COALESCE(last_attempt_at, created_at) < ?1", [before]);
 }
 
 /**
@@ -61,28 +65,24 @@ export function pruneDeadLetters(sqlite: Database, before: number): Removed {
  * delivered events, attempts and media rows. Returns the media files to delete once this
  * has committed (a crash in between leaves orphans for pruneOrphanMedia).
  */
-export function pruneMessages(sqlite: Database, beforeUnixS: number): { messages: number; outbox: number; attempts: number; files: string[] } {
+export function pruneMessages(store: Store, beforeUnixS: number): { messages: number; outbox: number; attempts: number; files: string[] } {
+  const { sqlite } = store;
   const out = { messages: 0, outbox: 0, attempts: 0, files: [] as string[] };
-  const pick = sqlite.query<{ rowid: number }, [number]>(
+  const pick = sqlite.query<Pick<RawRow<typeof messages>, "rowid">, [number]>(
     // A delivery still owed (pending, in flight) or that may be replayed (dead letter) keeps its message.
     `SELECT rowid FROM messages m WHERE timestamp < ?
        AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.message_rowid = m.rowid AND o.status IN ('pending', 'in_flight', 'failed'))
      LIMIT ${SLICE}`,
   );
-  const files = sqlite.query<{ path: string }, [string]>("SELECT path FROM media WHERE message_rowid IN (SELECT value FROM json_each(?)) AND path IS NOT NULL");
-  const dropAttempts = sqlite.query("DELETE FROM delivery_attempts WHERE outbox_id IN (SELECT id FROM outbox WHERE message_rowid IN (SELECT value FROM json_each(?)))");
-  const dropOutbox = sqlite.query("DELETE FROM outbox WHERE message_rowid IN (SELECT value FROM json_each(?))");
-  const dropMedia = sqlite.query("DELETE FROM media WHERE message_rowid IN (SELECT value FROM json_each(?))");
-  const dropMessages = sqlite.query("DELETE FROM messages WHERE rowid IN (SELECT value FROM json_each(?))");
   for (;;) {
     const n = sqlite
       .transaction(() => {
-        const rowids = JSON.stringify(pick.all(beforeUnixS).map((r) => r.rowid));
-        out.files.push(...files.all(rowids).map((r) => r.path));
-        out.attempts += dropAttempts.run(rowids).changes;
-        out.outbox += dropOutbox.run(rowids).changes;
-        dropMedia.run(rowids);
-        const removed = dropMessages.run(rowids).changes;
+        const rowids = pick.all(beforeUnixS).map((r) => r.rowid);
+        const gone = deleteRowsOfMessages(sqlite, rowids);
+        out.attempts += gone.attempts;
+        out.outbox += gone.outbox;
+        out.files.push(...deleteMediaOfMessages(store, rowids));
+        const removed = deleteMessages(store, rowids);
         out.messages += removed;
         return removed;
       })
@@ -95,23 +95,22 @@ export function pruneMessages(sqlite: Database, beforeUnixS: number): { messages
  * Downloaded media no one can still need: downloaded before `before` (now − the media
  * link TTL), and every delivery of its message finished before it too (a link lives
  * WAHOOK_MEDIA_TTL_DAYS from the delivery that carried it), none open or dead-lettered.
- * The row goes back to `deferred`: a later backfill of the message downloads the file
- * again, if WhatsApp still has it. Returns the files to delete after this commits.
+ * Returns the files to delete after this commits.
  */
-export function expireMedia(sqlite: Database, before: number): string[] {
+export function expireMedia(store: Store, before: number): string[] {
+  const { sqlite } = store;
   const files: string[] = [];
-  const pick = sqlite.query<{ id: string; path: string }, [number]>(
+  const pick = sqlite.query<Pick<MediaRow, "id"> & { path: string }, [number]>(
     `SELECT id, path FROM media m WHERE status = 'ready' AND created_at < ?1 AND path IS NOT NULL
        AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.message_rowid = m.message_rowid
          AND (o.status IN ('pending', 'in_flight', 'failed') OR o.delivered_at >= ?1))
      LIMIT ${SLICE}`,
   );
-  const expire = sqlite.query("UPDATE media SET status = 'deferred', path = NULL, next_attempt_at = 0 WHERE id IN (SELECT value FROM json_each(?))");
   for (;;) {
     const rows = sqlite
       .transaction(() => {
         const picked = pick.all(before);
-        expire.run(JSON.stringify(picked.map((r) => r.id)));
+        forgetMediaFiles(store, picked.map((r) => r.id));
         return picked;
       })
       .immediate();
@@ -121,14 +120,14 @@ export function expireMedia(sqlite: Database, before: number): string[] {
 }
 
 /** Every media file the store refers to (what is not here is an orphan). */
-export function referencedMediaFiles(sqlite: Database): Set<string> {
-  return new Set(sqlite.query<{ path: string }, []>("SELECT path FROM media WHERE path IS NOT NULL").all().map((r) => r.path));
+export function referencedMediaFiles(store: Store): Set<string> {
+  return new Set(store.sqlite.query<Pick<MediaRow, "path">, []>("SELECT path FROM media WHERE path IS NOT NULL").all().map((r) => r.path!));
 }
 
 /** The account's media files, read before `purge` deletes their rows. */
-export function mediaFilesOfAccount(sqlite: Database, accountId: string): string[] {
-  return sqlite
-    .query<{ path: string }, [string]>("SELECT path FROM media WHERE account_id = ? AND path IS NOT NULL")
+export function mediaFilesOfAccount(store: Store, accountId: string): string[] {
+  return store.sqlite
+    .query<Pick<MediaRow, "path">, [string]>("SELECT path FROM media WHERE account_id = ? AND path IS NOT NULL")
     .all(accountId)
-    .map((r) => r.path);
+    .map((r) => r.path!);
 }

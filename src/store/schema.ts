@@ -2,6 +2,7 @@
 // never edit an applied migration, add a new one (`bun run db:generate`).
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { ACCOUNT_STATES, BACKFILL_STATES, DELIVERY_STATUSES, FORMATS, MEDIA_STATUSES, ORDERINGS } from "../domain.ts";
 
 const now = sql`(cast(unixepoch('subsec') * 1000 as integer))`;
 
@@ -34,8 +35,8 @@ export const webhooks = sqliteTable(
     events: text("events", { mode: "json" }).$type<string[]>().notNull(),
     /** JSON array of account ids, or null for every account. */
     accountIds: text("account_ids", { mode: "json" }).$type<string[] | null>(),
-    ordering: text("ordering", { enum: ["per_chat", "none"] }).notNull().default("per_chat"),
-    format: text("format", { enum: ["cooby", "raw"] }).notNull().default("cooby"),
+    ordering: text("ordering", { enum: ORDERINGS }).notNull().default("per_chat"),
+    format: text("format", { enum: FORMATS }).notNull().default("cooby"),
     includeHistory: integer("include_history", { mode: "boolean" }).notNull().default(false),
     maxConcurrency: integer("max_concurrency").notNull().default(4),
     /** Requests per second, or null for no limit. */
@@ -143,7 +144,7 @@ export const outbox = sqliteTable(
     priority: integer("priority").notNull().default(0),
     /** JSON body parts for events without a message row (webhook.test, backfill.finished). */
     data: text("data", { mode: "json" }),
-    status: text("status", { enum: ["pending", "in_flight", "delivered", "failed"] }).notNull(),
+    status: text("status", { enum: DELIVERY_STATUSES }).notNull(),
     ready: integer("ready", { mode: "boolean" }).notNull(),
     attempts: integer("attempts").notNull().default(0),
     availableAt: integer("available_at").notNull(),
@@ -202,7 +203,7 @@ export const deliveryAttempts = sqliteTable(
     startedAt: integer("started_at").notNull(),
     durationMs: integer("duration_ms").notNull(),
     statusCode: integer("status_code"),
-    /** null on a 2xx; else timeout, connect, dns, tls, network, blocked_target, http… */
+    /** null on a 2xx; else timeout, connect, dns, tls, network, blocked_target, http…; internal: our own failure. */
     errorClass: text("error_class"),
     error: text("error"),
     /** First 64 KiB of the answer's body. */
@@ -220,7 +221,7 @@ export const accounts = sqliteTable("accounts", {
   name: text("name").notNull(),
   /** Fills `user_email` in payloads. */
   email: text("email"),
-  state: text("state", { enum: ["pairing", "connecting", "open", "reconnecting", "logged_out", "conflict", "failed", "stopped"] }).notNull(),
+  state: text("state", { enum: ACCOUNT_STATES }).notNull(),
   stateSince: integer("state_since").notNull(),
   /** Own phone digits and LID, known once paired. */
   phone: text("phone"),
@@ -313,7 +314,7 @@ export const media = sqliteTable(
     messageRowid: integer("message_rowid")
       .notNull()
       .references(() => messages.rowid, { onDelete: "cascade" }),
-    status: text("status", { enum: ["deferred", "pending", "ready", "too_large", "failed"] }).notNull(),
+    status: text("status", { enum: MEDIA_STATUSES }).notNull(),
     attempts: integer("attempts").notNull().default(0),
     nextAttemptAt: integer("next_attempt_at").notNull(),
     path: text("path"),
@@ -347,7 +348,7 @@ export const backfills = sqliteTable(
     accountId: text("account_id")
       .notNull()
       .references(() => accounts.id, { onDelete: "cascade" }),
-    state: text("state", { enum: ["planning", "running", "paused", "finished", "cancelled", "failed"] }).notNull(),
+    state: text("state", { enum: BACKFILL_STATES }).notNull(),
     /** Made by history sync for `include_history` webhooks rather than by an admin. */
     auto: integer("auto", { mode: "boolean" }).notNull().default(false),
     /** JSON array of webhook ids; for auto jobs filled in when planning ends. */

@@ -2,6 +2,7 @@
 // connection of its own, what that copy holds (for the manifest), and the checks a
 // restored copy must pass before it replaces anything.
 import { Database } from "bun:sqlite";
+import { openReadOnly } from "./db.ts";
 import { accountSummaries, appliedMigrations, databaseSize, queueCounts, readyMediaPaths, rowCounts, type AccountSummary, type QueueCounts, type RowCounts } from "./stats.ts";
 
 /**
@@ -10,12 +11,12 @@ import { accountSummaries, appliedMigrations, databaseSize, queueCounts, readyMe
  * until it ends). Throws when `dbFile` is not there or not a database.
  */
 export function snapshotDatabase(dbFile: string, to: string): void {
-  const db = new Database(dbFile, { readwrite: true, create: false });
+  const sqlite = new Database(dbFile, { readwrite: true, create: false });
   try {
-    db.exec("PRAGMA busy_timeout = 5000");
-    db.query("VACUUM INTO ?").run(to);
+    sqlite.exec("PRAGMA busy_timeout = 5000");
+    sqlite.query("VACUUM INTO ?").run(to);
   } finally {
-    db.close();
+    sqlite.close();
   }
 }
 
@@ -30,28 +31,28 @@ export interface SnapshotSummary {
 }
 
 export function summarizeSnapshot(file: string): SnapshotSummary {
-  const db = new Database(file, { readonly: true });
+  const snapshot = openReadOnly(file);
   try {
     return {
-      migrations: appliedMigrations(db),
-      accounts: accountSummaries(db),
-      rows: rowCounts(db),
-      queue: queueCounts(db),
-      databaseBytes: databaseSize(db).bytes,
-      media: readyMediaPaths(db),
+      migrations: appliedMigrations(snapshot),
+      accounts: accountSummaries(snapshot),
+      rows: rowCounts(snapshot),
+      queue: queueCounts(snapshot),
+      databaseBytes: databaseSize(snapshot).bytes,
+      media: readyMediaPaths(snapshot),
     };
   } finally {
-    db.close();
+    snapshot.close();
   }
 }
 
 /** SQLite's own quick_check of a restored database ("ok" when sound) and its migrations. */
 export function checkRestoredDatabase(file: string): { check: string; migrations: string[] } {
-  const db = new Database(file, { readonly: true });
+  const restored = openReadOnly(file);
   try {
-    const rows = db.query<{ quick_check: string }, []>("PRAGMA quick_check").all();
-    return { check: rows.length === 1 ? rows[0]!.quick_check : rows.map((r) => r.quick_check).join("; "), migrations: appliedMigrations(db) };
+    const rows = restored.sqlite.query<{ quick_check: string }, []>("PRAGMA quick_check").all();
+    return { check: rows.length === 1 ? rows[0]!.quick_check : rows.map((r) => r.quick_check).join("; "), migrations: appliedMigrations(restored) };
   } finally {
-    db.close();
+    restored.close();
   }
 }

@@ -3,9 +3,10 @@
 // messages), the delivery worker keeps its answers until they can be recorded, and both
 // retry by themselves. This only tells people: /health turns `degraded` with the reason,
 // API writes answer 507 `storage_full`, and a probe notices when space is back.
-import type { Database } from "bun:sqlite";
 import { statfsSync } from "node:fs";
 import type { Logger } from "../log.ts";
+import type { Store } from "./db.ts";
+import { kvSet } from "./kv.ts";
 
 /** SQLite's "database or disk is full" and the file system's own words for it. */
 const NO_SPACE_CODES = new Set(["SQLITE_FULL", "ENOSPC", "EDQUOT"]);
@@ -29,16 +30,13 @@ export interface StorageProblem {
 export class StorageHealth {
   private current: StorageProblem | null = null;
   private timer: ReturnType<typeof setInterval> | null = null;
-  private readonly probeWrite;
 
   constructor(
     private readonly dir: string,
-    private readonly sqlite: Database,
+    private readonly store: Store,
     private readonly log: Logger,
     private readonly probeMs = PROBE_MS,
-  ) {
-    this.probeWrite = sqlite.query("INSERT INTO kv (key, value) VALUES ('storage_probe', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value");
-  }
+  ) {}
 
   get problem(): StorageProblem | null {
     return this.current;
@@ -78,7 +76,7 @@ export class StorageHealth {
     const free = this.freeBytes();
     if (free !== null && free < PROBE_MIN_FREE_BYTES) return;
     try {
-      this.sqlite.transaction(() => this.probeWrite.run(String(Date.now()))).immediate();
+      this.store.sqlite.transaction(() => kvSet(this.store, "storage_probe", String(Date.now()))).immediate();
     } catch (error) {
       if (!isNoSpace(error)) this.log.warn("storage probe failed", { error: (error as Error).message });
       return;

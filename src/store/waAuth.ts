@@ -1,13 +1,15 @@
 // Storage of WhatsApp credentials (opaque JSON strings here; src/wa/ encodes them). A
 // batch of key changes is one transaction, so a crash never leaves half a Signal session.
-import type { Database } from "bun:sqlite";
+import type { Store } from "./db.ts";
+import type { RawRow } from "./rows.ts";
+import type { waCreds, waKeys } from "./schema.ts";
 
-export function readCreds(sqlite: Database, accountId: string): string | null {
-  return sqlite.query<{ data: string }, [string]>("SELECT data FROM wa_creds WHERE account_id = ?").get(accountId)?.data ?? null;
+export function readCreds(store: Store, accountId: string): string | null {
+  return store.sqlite.query<Pick<RawRow<typeof waCreds>, "data">, [string]>("SELECT data FROM wa_creds WHERE account_id = ?").get(accountId)?.data ?? null;
 }
 
-export function writeCreds(sqlite: Database, accountId: string, data: string, now = Date.now()): void {
-  sqlite
+export function writeCreds(store: Store, accountId: string, data: string, now = Date.now()): void {
+  store.sqlite
     .query(
       `INSERT INTO wa_creds (account_id, data, updated_at) VALUES (?, ?, ?)
        ON CONFLICT (account_id) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at`,
@@ -15,9 +17,9 @@ export function writeCreds(sqlite: Database, accountId: string, data: string, no
     .run(accountId, data, now);
 }
 
-export function readKeys(sqlite: Database, accountId: string, type: string, ids: string[]): Map<string, string> {
+export function readKeys(store: Store, accountId: string, type: string, ids: string[]): Map<string, string> {
   const out = new Map<string, string>();
-  const query = sqlite.query<{ value: string }, [string, string, string]>("SELECT value FROM wa_keys WHERE account_id = ? AND type = ? AND id = ?");
+  const query = store.sqlite.query<Pick<RawRow<typeof waKeys>, "value">, [string, string, string]>("SELECT value FROM wa_keys WHERE account_id = ? AND type = ? AND id = ?");
   for (const id of ids) {
     const row = query.get(accountId, type, id);
     if (row) out.set(id, row.value);
@@ -26,13 +28,13 @@ export function readKeys(sqlite: Database, accountId: string, type: string, ids:
 }
 
 /** `value: null` deletes the key. */
-export function writeKeys(sqlite: Database, accountId: string, entries: { type: string; id: string; value: string | null }[]): void {
-  const upsert = sqlite.query(
+export function writeKeys(store: Store, accountId: string, entries: { type: string; id: string; value: string | null }[]): void {
+  const upsert = store.sqlite.query(
     `INSERT INTO wa_keys (account_id, type, id, value) VALUES (?, ?, ?, ?)
      ON CONFLICT (account_id, type, id) DO UPDATE SET value = excluded.value`,
   );
-  const remove = sqlite.query("DELETE FROM wa_keys WHERE account_id = ? AND type = ? AND id = ?");
-  sqlite
+  const remove = store.sqlite.query("DELETE FROM wa_keys WHERE account_id = ? AND type = ? AND id = ?");
+  store.sqlite
     .transaction(() => {
       for (const e of entries) {
         if (e.value === null) remove.run(accountId, e.type, e.id);
@@ -42,16 +44,16 @@ export function writeKeys(sqlite: Database, accountId: string, entries: { type: 
     .immediate();
 }
 
-export function hasCreds(sqlite: Database, accountId: string): boolean {
-  return !!sqlite.query("SELECT 1 FROM wa_creds WHERE account_id = ?").get(accountId);
+export function hasCreds(store: Store, accountId: string): boolean {
+  return !!store.sqlite.query("SELECT 1 FROM wa_creds WHERE account_id = ?").get(accountId);
 }
 
 /** After a 401 logout or an admin's logout: the next connection pairs from scratch. */
-export function wipeAuth(sqlite: Database, accountId: string): void {
-  sqlite
+export function wipeAuth(store: Store, accountId: string): void {
+  store.sqlite
     .transaction(() => {
-      sqlite.query("DELETE FROM wa_creds WHERE account_id = ?").run(accountId);
-      sqlite.query("DELETE FROM wa_keys WHERE account_id = ?").run(accountId);
+      store.sqlite.query("DELETE FROM wa_creds WHERE account_id = ?").run(accountId);
+      store.sqlite.query("DELETE FROM wa_keys WHERE account_id = ?").run(accountId);
     })
     .immediate();
 }

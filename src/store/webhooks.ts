@@ -1,10 +1,11 @@
 // Webhook endpoints and their signing secrets. The API layer decides what is shown;
 // this module only reads and writes rows.
 import { asc, eq, gt } from "drizzle-orm";
-import type { Database } from "bun:sqlite";
 import type { Ordering } from "../domain.ts";
-import type { Db } from "./db.ts";
+import type { Store } from "./db.ts";
 import { newId } from "./ids.ts";
+import { recomputeReady } from "./outbox.ts";
+import type { RawRow } from "./rows.ts";
 import { webhooks } from "./schema.ts";
 
 export type WebhookRow = typeof webhooks.$inferSelect;
@@ -14,25 +15,26 @@ export type WebhookPatch = Partial<WebhookInsert>;
 /** How long the secret before a rotation keeps signing (Standard Webhooks practice). */
 export const ROTATION_GRACE_MS = 24 * 60 * 60 * 1000;
 
+/** A fresh signing secret, in the Standard Webhooks form receivers' libraries read: `whsec_` + base64 of 32 random bytes. */
 export function newSecret(): string {
   return `whsec_${Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64")}`;
 }
 
-export function insertWebhook(db: Db, values: WebhookInsert): WebhookRow {
+export function insertWebhook(store: Store, values: WebhookInsert): WebhookRow {
   const now = Date.now();
-  return db
+  return store.db
     .insert(webhooks)
     .values({ ...values, id: newId("wh"), secret: newSecret(), createdAt: now, updatedAt: now })
     .returning()
     .get();
 }
 
-export function getWebhook(db: Db, id: string): WebhookRow | null {
-  return db.select().from(webhooks).where(eq(webhooks.id, id)).get() ?? null;
+export function getWebhook(store: Store, id: string): WebhookRow | null {
+  return store.db.select().from(webhooks).where(eq(webhooks.id, id)).get() ?? null;
 }
 
-export function listWebhooks(db: Db, limit: number, after?: string): WebhookRow[] {
-  return db
+export function listWebhooks(store: Store, limit: number, after?: string): WebhookRow[] {
+  return store.db
     .select()
     .from(webhooks)
     .where(after ? gt(webhooks.id, after) : undefined)
@@ -41,26 +43,39 @@ export function listWebhooks(db: Db, limit: number, after?: string): WebhookRow[
     .all();
 }
 
-export function allWebhooks(db: Db): WebhookRow[] {
-  return db.select().from(webhooks).orderBy(asc(webhooks.id)).all();
+export function allWebhooks(store: Store): WebhookRow[] {
+  return store.db.select().from(webhooks).orderBy(asc(webhooks.id)).all();
 }
 
-export function updateWebhook(db: Db, id: string, patch: Partial<typeof webhooks.$inferInsert>): WebhookRow | null {
-  return db.update(webhooks).set({ ...patch, updatedAt: Date.now() }).where(eq(webhooks.id, id)).returning().get() ?? null;
+export function updateWebhook(store: Store, id: string, patch: Partial<typeof webhooks.$inferInsert>): WebhookRow | null {
+  return store.db.update(webhooks).set({ ...patch, updatedAt: Date.now() }).where(eq(webhooks.id, id)).returning().get() ?? null;
 }
 
-export function setWebhookEnabled(db: Db, id: string, enabled: boolean, reason: string | null = null): WebhookRow | null {
+/**
+ * An admin's change. When it changes the ordering, which rows are claimable (the heads of
+ * the per-chat queues) is recomputed in the same transaction.
+ */
+export function changeWebhook(store: Store, id: string, patch: WebhookPatch): WebhookRow | null {
+  return store.sqlite.transaction(() => {
+    const before = getWebhook(store, id);
+    const updated = before && updateWebhook(store, id, patch);
+    if (updated && updated.ordering !== before.ordering) recomputeReady(store.sqlite, id, updated.ordering);
+    return updated;
+  })();
+}
+
+export function setWebhookEnabled(store: Store, id: string, enabled: boolean, reason: string | null = null): WebhookRow | null {
   const patch: WebhookPatch = enabled
     ? { enabled: true, disabledReason: null, disabledAt: null }
     : { enabled: false, disabledReason: reason, disabledAt: Date.now() };
-  return updateWebhook(db, id, patch);
+  return updateWebhook(store, id, patch);
 }
 
-export function rotateWebhookSecret(db: Db, id: string, now = Date.now()): WebhookRow | null {
-  return db.transaction(() => {
-    const row = getWebhook(db, id);
+export function rotateWebhookSecret(store: Store, id: string, now = Date.now()): WebhookRow | null {
+  return store.db.transaction(() => {
+    const row = getWebhook(store, id);
     if (!row) return null;
-    return updateWebhook(db, id, {
+    return updateWebhook(store, id, {
       secret: newSecret(),
       previousSecret: row.secret,
       previousSecretUntil: now + ROTATION_GRACE_MS,
@@ -68,13 +83,21 @@ export function rotateWebhookSecret(db: Db, id: string, now = Date.now()): Webho
   });
 }
 
-export function deleteWebhook(db: Db, id: string): boolean {
-  return db.delete(webhooks).where(eq(webhooks.id, id)).returning({ id: webhooks.id }).all().length > 0;
+export function deleteWebhook(store: Store, id: string): boolean {
+  return store.db.delete(webhooks).where(eq(webhooks.id, id)).returning({ id: webhooks.id }).all().length > 0;
 }
 
-/** Does a webhook with these `events` and `account_ids` take this account's messages (either trigger)? */
-export function takesMessagesOf(events: string[], accountIds: string[] | null, accountId: string): boolean {
-  return (events.includes("message.received") || events.includes("message.sent")) && (!accountIds || accountIds.includes(accountId));
+/** What a webhook subscribes to: event types, and accounts (null: every account). */
+type Subscription = { events: string[]; accountIds: string[] | null };
+
+/** Does the webhook take `event` of this account? */
+export function subscribes(w: Subscription, event: string, accountId: string): boolean {
+  return w.events.includes(event) && (w.accountIds === null || w.accountIds.includes(accountId));
+}
+
+/** Does the webhook take this account's messages (either trigger)? */
+export function takesMessages(w: Subscription, accountId: string): boolean {
+  return subscribes(w, "message.received", accountId) || subscribes(w, "message.sent", accountId);
 }
 
 /** What queueing needs of a webhook. */
@@ -84,12 +107,7 @@ export interface WebhookTarget {
   ordering: Ordering;
 }
 
-interface TargetRow {
-  id: string;
-  events: string;
-  account_ids: string | null;
-  ordering: Ordering;
-}
+type TargetRow = Pick<RawRow<typeof webhooks>, "id" | "events" | "account_ids" | "ordering">;
 
 /** A webhook as queueing needs it, with the accounts it takes (null: every account). */
 export interface AccountTarget extends WebhookTarget {
@@ -104,23 +122,23 @@ const target = (w: TargetRow): AccountTarget => ({
 });
 
 /** The webhooks that asked for this account's history (`include_history`). */
-export function historyWebhooks(sqlite: Database, accountId: string): WebhookTarget[] {
-  return sqlite
+export function historyWebhooks(store: Store, accountId: string): WebhookTarget[] {
+  return store.sqlite
     .query<TargetRow, []>("SELECT id, events, account_ids, ordering FROM webhooks WHERE include_history = 1 ORDER BY id")
     .all()
     .map(target)
-    .filter((w) => takesMessagesOf(w.events, w.accountIds, accountId));
+    .filter((w) => takesMessages(w, accountId));
 }
 
 /** Every webhook, for fanning a live event out (ingest/ingest.ts). */
-export function allWebhookTargets(sqlite: Database): AccountTarget[] {
-  return sqlite.query<TargetRow, []>("SELECT id, events, account_ids, ordering FROM webhooks ORDER BY id").all().map(target);
+export function allWebhookTargets(store: Store): AccountTarget[] {
+  return store.sqlite.query<TargetRow, []>("SELECT id, events, account_ids, ordering FROM webhooks ORDER BY id").all().map(target);
 }
 
 /** The webhooks among `ids` that still exist. */
-export function webhookTargets(sqlite: Database, ids: string[]): WebhookTarget[] {
+export function webhookTargets(store: Store, ids: string[]): WebhookTarget[] {
   if (!ids.length) return [];
-  return sqlite
+  return store.sqlite
     .query<TargetRow, string[]>(`SELECT id, events, account_ids, ordering FROM webhooks WHERE id IN (${ids.map(() => "?").join(", ")}) ORDER BY id`)
     .all(...ids)
     .map(target);

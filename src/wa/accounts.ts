@@ -45,8 +45,8 @@ export class AccountManager {
   /** At start-up: every account with credentials that an admin did not stop. */
   resumeAll(): number {
     let n = 0;
-    for (const row of allAccounts(this.opts.store.db)) {
-      if (row.stopped || !hasCreds(this.opts.store.sqlite, row.id)) continue;
+    for (const row of allAccounts(this.opts.store)) {
+      if (row.stopped || !hasCreds(this.opts.store, row.id)) continue;
       if (row.state === "logged_out" || row.state === "conflict") continue;
       this.sessionFor(row.id).start(false);
       n++;
@@ -56,10 +56,10 @@ export class AccountManager {
 
   create(name: string, email: string | null): AccountRow {
     this.mustHaveRoom();
-    const row = insertAccount(this.opts.store.db, { name, email });
+    const row = insertAccount(this.opts.store, { name, email });
     // Pairing starts at once so the QR is ready when the admin asks for it.
     this.sessionFor(row.id).start();
-    return getAccount(this.opts.store.db, row.id)!;
+    return getAccount(this.opts.store, row.id)!;
   }
 
   session(id: string): AccountSession | undefined {
@@ -72,7 +72,7 @@ export class AccountManager {
     const session = this.sessionFor(id);
     if (!session.isRunning || this.opts.slots?.isParked(id)) this.mustHaveRoom(id);
     if (!session.isRunning) {
-      updateAccount(this.opts.store.db, id, { stopped: false });
+      updateAccount(this.opts.store, id, { stopped: false });
       session.start();
     }
     return session;
@@ -119,14 +119,14 @@ export class AccountManager {
     this.mustGet(id);
     const session = this.sessionFor(id);
     await session.logout();
-    return setAccountState(this.opts.store.db, id, "logged_out", { phone: null, lid: null, stopped: true })!;
+    return setAccountState(this.opts.store, id, "logged_out", { phone: null, lid: null, stopped: true })!;
   }
 
   restart(id: string): AccountRow {
     this.mustGet(id);
     const session = this.sessionFor(id);
     session.stop();
-    updateAccount(this.opts.store.db, id, { stopped: false });
+    updateAccount(this.opts.store, id, { stopped: false });
     session.start();
     return this.mustGet(id);
   }
@@ -143,7 +143,7 @@ export class AccountManager {
     this.sessions.delete(id);
     // Nothing of this account's may be written after it is gone.
     this.opts.commit?.flushNow();
-    deleteAccount(this.opts.store.db, id, purge);
+    deleteAccount(this.opts.store, id, purge);
   }
 
   /**
@@ -153,7 +153,7 @@ export class AccountManager {
    */
   async requestOlder(accountId: string, oldest: Message, count: number): Promise<string> {
     const sock = this.sessions.get(accountId)?.sock;
-    if (!sock || getAccount(this.opts.store.db, accountId)?.state !== "open") throw new Error(`account ${accountId} is not connected`);
+    if (!sock || getAccount(this.opts.store, accountId)?.state !== "open") throw new Error(`account ${accountId} is not connected`);
     const key = (oldest.raw as { key?: WAMessageKey } | null)?.key;
     if (!key?.remoteJid || !key.id) throw new Error(`message ${oldest.id} has no WhatsApp key to ask from`);
     return sock.fetchMessageHistory(count, key, oldest.timestamp * 1000);
@@ -173,7 +173,7 @@ export class AccountManager {
   }
 
   private mustGet(id: string): AccountRow {
-    const row = getAccount(this.opts.store.db, id);
+    const row = getAccount(this.opts.store, id);
     if (!row) throw new ApiError("not_found", `No account ${id}.`);
     return row;
   }

@@ -1,4 +1,4 @@
-// Baileys' auth state in SQLite instead of useMultiFileAuthState (which its authors say is
+// Baileys' auth state in the store instead of useMultiFileAuthState (which its authors say is
 // not for production): creds as one BufferJSON row, signal keys as rows, each `keys.set`
 // batch in one transaction. With a group commit (store/groupCommit.ts) key changes are
 // written at the end of the turn with everything else the turn received, and before any
@@ -14,7 +14,7 @@
 // makeCacheableSignalKeyStore: that wraps every read and write in a mutex (promises and a
 // queue per call) that a store answering synchronously does not need.
 import { BufferJSON, initAuthCreds, proto, type AuthenticationCreds, type AuthenticationState, type SignalDataTypeMap, type SignalKeyStore } from "baileys";
-import type { Database } from "bun:sqlite";
+import type { Store } from "../store/db.ts";
 import { readCreds, readKeys, writeCreds, writeKeys } from "../store/waAuth.ts";
 import type { GroupCommit } from "../store/groupCommit.ts";
 import type { TtlCache } from "./ttlCache.ts";
@@ -34,8 +34,8 @@ interface KeyChange {
  * kept across sockets (see ttlCache.ts); every write of the account's keys goes through
  * here, which keeps `absentKeys` true.
  */
-export function sqliteAuthState(
-  sqlite: Database,
+export function storedAuthState(
+  store: Store,
   accountId: string,
   keyCache: TtlCache,
   commit?: GroupCommit,
@@ -43,7 +43,7 @@ export function sqliteAuthState(
 ): { state: AuthenticationState; saveCreds(): void } {
   // A previous socket's key changes are in the database before this one reads any.
   commit?.flushNow();
-  const stored = readCreds(sqlite, accountId);
+  const stored = readCreds(store, accountId);
   /** `${type}\u0000${id}` → the latest change not yet committed. */
   const unwritten = new Map<string, KeyChange>();
   let scheduled = false;
@@ -52,7 +52,7 @@ export function sqliteAuthState(
     scheduled = false;
     written = [...unwritten];
     writeKeys(
-      sqlite,
+      store,
       accountId,
       written.map(([, c]) => ({ type: c.type, id: c.id, value: c.value ? encode(c.value) : null })),
     );
@@ -81,7 +81,7 @@ export function sqliteAuthState(
         } else if (!absentKeys?.get(key)) toRead.push(id);
       }
       if (!toRead.length) return out;
-      const rows = readKeys(sqlite, accountId, type, toRead);
+      const rows = readKeys(store, accountId, type, toRead);
       for (const id of toRead) {
         const text = rows.get(id);
         if (text === undefined) {
@@ -107,7 +107,7 @@ export function sqliteAuthState(
       }
       if (!commit) {
         return writeKeys(
-          sqlite,
+          store,
           accountId,
           changes.map((c) => ({ type: c.type, id: c.id, value: c.value ? encode(c.value) : null })),
         );
@@ -124,13 +124,13 @@ export function sqliteAuthState(
     saveCreds: () => {
       // Creds may count keys written this turn (pre-key ids): those go first.
       commit?.flushNow();
-      writeCreds(sqlite, accountId, encode(creds));
+      writeCreds(store, accountId, encode(creds));
     },
   };
 }
 
 /** WhatsApp registered this account's device (pair-success set `account`): it logs in rather than pairs. */
-export function isPaired(sqlite: Database, accountId: string): boolean {
-  const text = readCreds(sqlite, accountId);
+export function isPaired(store: Store, accountId: string): boolean {
+  const text = readCreds(store, accountId);
   return !!text && !!(JSON.parse(text) as { account?: unknown }).account;
 }

@@ -1,7 +1,7 @@
 // What a socket's events mean for us: messages → normalized → handed to ingest; names,
 // LID mappings and group metadata → the directory tables, so normalization never has to
 // ask WhatsApp (bursts of group queries get rate-limited).
-import { getHistoryMsg, jidDecode, jidNormalizedUser, PROCESSABLE_HISTORY_TYPES, proto, type BaileysEventMap, type GroupMetadata, type WAMessage, type WASocket } from "baileys";
+import { getHistoryMsg, jidNormalizedUser, PROCESSABLE_HISTORY_TYPES, proto, type BaileysEventMap, type GroupMetadata, type WAMessage, type WASocket } from "baileys";
 import { triggerOf, type EventType, type Message, type MessageStatusChange } from "../domain.ts";
 import type { Logger } from "../log.ts";
 import type { Store } from "../store/db.ts";
@@ -12,6 +12,7 @@ import { findMessage } from "../store/messages.ts";
 import { finishHistoryNotification, matchHistoryNotification, recordHistoryNotification } from "../store/historyNotifications.ts";
 import { onEmit } from "./emitTap.ts";
 import { recoverHistory } from "./historyRecovery.ts";
+import { isGroupJid, isLid, isPn, mappingOf, userOf } from "./jids.ts";
 import { messageStatusOf, normalizeMessage, receiptStatusOf, type NormalizeContext } from "./normalize.ts";
 
 /** One history chunk as Baileys emits it (messaging-history.set). */
@@ -36,27 +37,13 @@ export interface EventDeps {
 export const HISTORY_SLICE = 500;
 const BIG_HISTORY_CHUNK = 2_000;
 
-const userOf = (jid: string | null | undefined) => (jid ? (jidDecode(jid)?.user ?? null) : null);
-const isLid = (jid: string | null | undefined) => !!jid && jid.endsWith("@lid");
-const isPn = (jid: string | null | undefined) => !!jid && jid.endsWith("@s.whatsapp.net");
-
-/** A LID jid and a phone jid of the same person, in either order. */
-export function mappingOf(a: string | null | undefined, b: string | null | undefined): { lid: string; phone: string } | null {
-  const lid = isLid(a) ? a : isLid(b) ? b : null;
-  const pn = isPn(a) ? a : isPn(b) ? b : null;
-  const lidUser = userOf(lid);
-  const phone = userOf(pn);
-  return lidUser && phone ? { lid: lidUser, phone } : null;
-}
-
 /**
  * What normalization may know about people and groups, read from our tables. One context
  * serves one batch (an upsert, a history chunk): lookups are remembered for the batch, as a
  * history chunk asks the same few hundred names and LIDs thousands of times.
  */
 export function normalizeContext(store: Store, accountId: string): NormalizeContext {
-  const { sqlite, db } = store;
-  const account = getAccount(db, accountId);
+  const account = getAccount(store, accountId);
   const memo = <T>(load: (key: string) => T) => {
     const seen = new Map<string, T>();
     return (key: string): T => {
@@ -66,8 +53,8 @@ export function normalizeContext(store: Store, accountId: string): NormalizeCont
       return value;
     };
   };
-  const lidPhone = memo((lid) => phoneForLid(sqlite, accountId, lid));
-  const names = memo((phone) => contactNames(sqlite, accountId, phone));
+  const lidPhone = memo((lid) => phoneForLid(store, accountId, lid));
+  const names = memo((phone) => contactNames(store, accountId, phone));
   return {
     accountId,
     me: { phone: account?.phone ?? null, lid: account?.lid ?? null, name: account?.pushName ?? null },
@@ -83,8 +70,8 @@ export function normalizeContext(store: Store, accountId: string): NormalizeCont
     },
     savedName: (phone) => names(phone)?.savedName ?? null,
     pushName: (phone) => names(phone)?.pushName ?? null,
-    group: memo((jid) => getGroup(sqlite, accountId, jid)),
-    storedRaw: (chatId, messageId) => findMessage(sqlite, accountId, chatId, messageId)?.raw ?? null,
+    group: memo((jid) => getGroup(store, accountId, jid)),
+    storedRaw: (chatId, messageId) => findMessage(store, accountId, chatId, messageId)?.raw ?? null,
   };
 }
 
@@ -101,7 +88,6 @@ function groupInfo(meta: Pick<GroupMetadata, "id" | "subject" | "participants">)
 
 export function attachHandlers(sock: WASocket, accountId: string, deps: EventDeps): void {
   const { store, log } = deps;
-  const { sqlite } = store;
 
   const learnContacts = (list: { id?: string | null; lid?: string | null; phoneNumber?: string | null; name?: string | null; notify?: string | null }[]) => {
     const mappings: { lid: string; phone: string }[] = [];
@@ -116,8 +102,8 @@ export function attachHandlers(sock: WASocket, accountId: string, deps: EventDep
       if (c.notify !== undefined) entry.pushName = c.notify;
       if (entry.savedName !== undefined || entry.pushName !== undefined) names.push(entry);
     }
-    saveLidMappings(sqlite, accountId, mappings);
-    saveContacts(sqlite, accountId, names);
+    saveLidMappings(store, accountId, mappings);
+    saveContacts(store, accountId, names);
   };
 
   const handle = (messages: WAMessage[]) => {
@@ -130,8 +116,8 @@ export function attachHandlers(sock: WASocket, accountId: string, deps: EventDep
           log.debug("WhatsApp message not delivered", { account_id: accountId, message_id: raw.key?.id ?? null, reason: result.reason });
           continue;
         }
-        saveLidMappings(sqlite, accountId, result.mappings);
-        if (result.pushNames.length) saveContacts(sqlite, accountId, result.pushNames.map((p) => ({ phone: p.phone, pushName: p.name })));
+        saveLidMappings(store, accountId, result.mappings);
+        if (result.pushNames.length) saveContacts(store, accountId, result.pushNames.map((p) => ({ phone: p.phone, pushName: p.name })));
         deps.deliver(result.message, result.events);
       } catch (error) {
         // One odd message must not stop the others; it is logged with its id only.
@@ -150,7 +136,7 @@ export function attachHandlers(sock: WASocket, accountId: string, deps: EventDep
     const syncType = notification.syncType ?? proto.HistorySync.HistorySyncType.INITIAL_BOOTSTRAP;
     if (!PROCESSABLE_HISTORY_TYPES.includes(syncType as never)) return;
     recordHistoryNotification(
-      sqlite,
+      store,
       {
         accountId,
         messageId: raw.key.id,
@@ -183,8 +169,8 @@ export function attachHandlers(sock: WASocket, accountId: string, deps: EventDep
           log.error("could not process a history message", { account_id: accountId, message_id: raw.key?.id ?? null, error });
         }
       }
-      saveLidMappings(sqlite, accountId, mappings);
-      saveContacts(sqlite, accountId, [...pushNames].map(([phone, pushName]) => ({ phone, pushName })));
+      saveLidMappings(store, accountId, mappings);
+      saveContacts(store, accountId, [...pushNames].map(([phone, pushName]) => ({ phone, pushName })));
       if (slice.length) deps.storeHistory(accountId, slice);
     }
   };
@@ -210,7 +196,7 @@ export function attachHandlers(sock: WASocket, accountId: string, deps: EventDep
 
   /** Names, mappings and messages of one history chunk. */
   const storeHistoryChunk = ({ messages, contacts, lidPnMappings, chats, peerDataRequestSessionId }: HistoryChunk) => {
-    saveLidMappings(sqlite, accountId, (lidPnMappings ?? []).flatMap((m) => mappingOf(m.lid, m.pn) ?? []));
+    saveLidMappings(store, accountId, (lidPnMappings ?? []).flatMap((m) => mappingOf(m.lid, m.pn) ?? []));
     learnContacts(contacts);
     const chatMappings: { lid: string; phone: string }[] = [];
     const subjects: GroupInfo[] = [];
@@ -219,10 +205,10 @@ export function attachHandlers(sock: WASocket, accountId: string, deps: EventDep
       const m = mappingOf(c.id, c.pnJid) ?? mappingOf(c.lidJid, c.id);
       if (m) chatMappings.push(m);
       // A group we are not in any more still has a name in history; keep it for titles.
-      if (c.id.endsWith("@g.us") && c.name && !getGroup(sqlite, accountId, c.id)) subjects.push({ jid: c.id, subject: c.name, participants: [] });
+      if (isGroupJid(c.id) && c.name && !getGroup(store, accountId, c.id)) subjects.push({ jid: c.id, subject: c.name, participants: [] });
     }
-    saveLidMappings(sqlite, accountId, chatMappings);
-    saveGroups(sqlite, accountId, subjects);
+    saveLidMappings(store, accountId, chatMappings);
+    saveGroups(store, accountId, subjects);
     storeHistory(messages);
     // A large chunk leaves tens of MB of decoded protobuf and JSON behind; collecting it now,
     // before the next chunk is decoded, keeps peak memory near one chunk's worth.
@@ -235,8 +221,8 @@ export function attachHandlers(sock: WASocket, accountId: string, deps: EventDep
     storeHistoryChunk(set);
     const syncType = (set as { syncType?: number | null }).syncType ?? null;
     const requestId = set.peerDataRequestSessionId ?? null;
-    const from = known ?? (syncType === null ? null : matchHistoryNotification(sqlite, accountId, syncType, set.chunkOrder ?? null, requestId));
-    if (from) finishHistoryNotification(sqlite, accountId, from);
+    const from = known ?? (syncType === null ? null : matchHistoryNotification(store, accountId, syncType, set.chunkOrder ?? null, requestId));
+    if (from) finishHistoryNotification(store, accountId, from);
     else log.debug("a history chunk with no pending notification", { account_id: accountId, sync_type: syncType, chunk_order: set.chunkOrder ?? null });
   };
 
@@ -275,23 +261,23 @@ export function attachHandlers(sock: WASocket, accountId: string, deps: EventDep
   sock.ev.on("contacts.update", (list) => learnContacts(list));
   sock.ev.on("lid-mapping.update", (m) => {
     const pair = mappingOf(m.lid, m.pn);
-    if (pair) saveLidMappings(sqlite, accountId, [pair]);
+    if (pair) saveLidMappings(store, accountId, [pair]);
   });
 
-  sock.ev.on("groups.upsert", (groups) => saveGroups(sqlite, accountId, groups.map(groupInfo)));
+  sock.ev.on("groups.upsert", (groups) => saveGroups(store, accountId, groups.map(groupInfo)));
   sock.ev.on("groups.update", (updates) => {
     for (const u of updates) {
       if (!u.id) continue;
-      const cached = getGroup(sqlite, accountId, u.id);
+      const cached = getGroup(store, accountId, u.id);
       if (!cached && !u.participants) continue;
       const next: GroupInfo = cached ?? { jid: u.id, subject: null, participants: [] };
       if (u.subject !== undefined) next.subject = u.subject;
       if (u.participants) next.participants = groupInfo({ id: u.id, subject: "", participants: u.participants }).participants;
-      saveGroups(sqlite, accountId, [next]);
+      saveGroups(store, accountId, [next]);
     }
   });
   sock.ev.on("group-participants.update", ({ id, participants, action }) => {
-    const cached = getGroup(sqlite, accountId, id) ?? { jid: id, subject: null, participants: [] };
+    const cached = getGroup(store, accountId, id) ?? { jid: id, subject: null, participants: [] };
     const changed = groupInfo({ id, subject: "", participants }).participants;
     const ids = new Set(changed.map((p) => jidNormalizedUser(p.jid)));
     if (action === "add") {
@@ -299,17 +285,17 @@ export function attachHandlers(sock: WASocket, accountId: string, deps: EventDep
     } else if (action === "remove") {
       cached.participants = cached.participants.filter((p) => !ids.has(jidNormalizedUser(p.jid)));
     }
-    saveGroups(sqlite, accountId, [cached]);
+    saveGroups(store, accountId, [cached]);
   });
 
   sock.ev.on("connection.update", ({ connection }) => {
     if (connection !== "open") return;
     void recoverHistory({
-      sqlite,
+      store,
       accountId,
       log,
       before: Date.now(),
-      store: (chunk, messageId) => {
+      save: (chunk, messageId) => {
         if (!deps.commit) storeHistorySet(chunk, messageId);
         else deps.commit.defer(`history recovery ${accountId}`, () => storeHistorySet(chunk, messageId));
       },
@@ -319,7 +305,7 @@ export function attachHandlers(sock: WASocket, accountId: string, deps: EventDep
       .groupFetchAllParticipating()
       .then((groups) => {
         const list = Object.values(groups);
-        saveGroups(sqlite, accountId, list.map(groupInfo));
+        saveGroups(store, accountId, list.map(groupInfo));
         learnContacts(list.flatMap((g) => g.participants));
       })
       .catch((error) => log.warn("could not fetch group metadata", { account_id: accountId, error }));

@@ -4,11 +4,11 @@
 import { downloadContentFromMessage, proto } from "baileys";
 import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Message } from "../domain.ts";
 import type { Logger } from "../log.ts";
 import type { Store } from "../store/db.ts";
 export { MEDIA_HOLD_MS } from "./limits.ts";
 import { dueMedia, finishMedia, retryMedia, type MediaRow } from "../store/media.ts";
+import { readMessage } from "../store/messages.ts";
 import { isNoSpace } from "../store/storageHealth.ts";
 import { mediaOf, unwrap } from "./content.ts";
 
@@ -54,7 +54,7 @@ export class MediaDownloader {
     if (!this.running || Date.now() < this.pausedUntil) return;
     const room = PARALLEL - this.active;
     if (room <= 0) return;
-    for (const row of dueMedia(this.opts.store.sqlite, Date.now(), room + this.busy.size)) {
+    for (const row of dueMedia(this.opts.store, Date.now(), room + this.busy.size)) {
       if (this.active >= PARALLEL) break;
       if (this.busy.has(row.id)) continue;
       this.busy.add(row.id);
@@ -68,12 +68,11 @@ export class MediaDownloader {
   };
 
   private async download(row: MediaRow): Promise<void> {
-    const { sqlite } = this.opts.store;
+    const { store } = this.opts;
     const file = join(this.opts.dir, row.id);
     try {
-      const data = sqlite.query<{ data: string }, [number]>("SELECT data FROM messages WHERE rowid = ?").get(row.message_rowid);
-      if (!data) throw new Error("message gone");
-      const message = JSON.parse(data.data) as Message;
+      const message = readMessage(store, row.message_rowid);
+      if (!message) throw new Error("message gone");
       const raw = (message.raw as { message?: object } | null)?.message;
       if (!raw) throw new Error("no stored WhatsApp message to download from");
       // Stored as JSON with bytes in base64; fromObject turns them back into bytes.
@@ -93,7 +92,7 @@ export class MediaDownloader {
         size += chunk.length;
         if (size > this.opts.maxBytes) {
           stream.destroy();
-          finishMedia(sqlite, row.id, { status: "too_large", fileSize: size, error: `larger than ${this.opts.maxBytes} bytes` }, Date.now());
+          finishMedia(store, row.id, { status: "too_large", fileSize: size, error: `larger than ${this.opts.maxBytes} bytes` }, Date.now());
           this.opts.wakeDelivery();
           return;
         }
@@ -102,7 +101,7 @@ export class MediaDownloader {
       // Written under a temporary name, then renamed: a crash never leaves half a file served.
       writeFileSync(`${file}.part`, Buffer.concat(chunks), { mode: 0o600 });
       renameSync(`${file}.part`, file);
-      finishMedia(sqlite, row.id, { status: "ready", path: row.id, fileSize: size }, Date.now());
+      finishMedia(store, row.id, { status: "ready", path: row.id, fileSize: size }, Date.now());
       this.opts.wakeDelivery();
     } catch (error) {
       rmSync(`${file}.part`, { force: true });
@@ -120,10 +119,10 @@ export class MediaDownloader {
       const delay = (this.opts.retryMs ?? MEDIA_RETRY_MS)[row.attempts];
       try {
         if (delay !== undefined) {
-          retryMedia(sqlite, row.id, Date.now() + delay, message);
+          retryMedia(store, row.id, Date.now() + delay, message);
           this.opts.log.warn("media download failed; will retry", { media_id: row.id, attempt: row.attempts + 1, error: message });
         } else {
-          finishMedia(sqlite, row.id, { status: "failed", error: message }, Date.now());
+          finishMedia(store, row.id, { status: "failed", error: message }, Date.now());
           this.opts.log.error("media download failed for good; delivering without file_url", { media_id: row.id, error: message });
           this.opts.wakeDelivery();
         }

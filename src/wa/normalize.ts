@@ -1,9 +1,10 @@
-// WAMessage → domain Message, the Cooby way (spec/PAYLOAD.md). Pure: everything it needs
-// to know about people and groups comes through NormalizeContext, read from our own
-// tables; nothing here asks WhatsApp.
-import { jidDecode, proto, type WAMessage, type WAMessageKey } from "baileys";
+// WAMessage → domain Message, the Cooby way (README "Payload" and "Message kinds"). Pure:
+// everything it needs to know about people and groups comes through NormalizeContext, read
+// from our own tables; nothing here asks WhatsApp.
+import { proto, type WAMessage, type WAMessageKey } from "baileys";
 import type { EventType, GeoPoint, MediaRef, Message, MessageStatusChange, MessageStatusName, MessageType, Party } from "../domain.ts";
 import { describe, kindOf, mediaOf, unwrap, type Described } from "./content.ts";
+import { isGroupJid, isLid, isPn, mappingOf, personChatId, userOf, type LidMapping } from "./jids.ts";
 import { readVote, storedPoll } from "./pollVote.ts";
 
 export interface NormalizeContext {
@@ -20,11 +21,6 @@ export interface NormalizeContext {
   group(groupJid: string): { subject: string | null; participants: { jid: string; phone: string | null }[] } | null;
   /** The stored WhatsApp message (its JSON form) with this id in this chat, if any: a vote's poll. */
   storedRaw?(chatId: string, messageId: string): unknown;
-}
-
-export interface LidMapping {
-  lid: string;
-  phone: string;
 }
 
 export type Normalized =
@@ -49,18 +45,6 @@ const MISSED_CALLS = new Map<number, string>([
   [Stub.CALL_MISSED_GROUP_VOICE, "missed group voice call"],
   [Stub.CALL_MISSED_GROUP_VIDEO, "missed group video call"],
 ]);
-
-const user = (jid: string | null | undefined) => (jid ? (jidDecode(jid)?.user ?? null) : null);
-const isLid = (jid: string | null | undefined): jid is string => !!jid && jid.endsWith("@lid");
-const isPn = (jid: string | null | undefined): jid is string => !!jid && jid.endsWith("@s.whatsapp.net");
-
-function mapping(a: string | null | undefined, b: string | null | undefined): LidMapping | null {
-  const lid = isLid(a) ? a : isLid(b) ? b : null;
-  const pn = isPn(a) ? a : isPn(b) ? b : null;
-  const l = user(lid);
-  const p = user(pn);
-  return l && p ? { lid: l, phone: p } : null;
-}
 
 /** Long (protobufjs), number, string or null → number. */
 export function toNumber(v: unknown): number | null {
@@ -117,15 +101,15 @@ export function normalizeMessage(msg: WAMessage, ctx: NormalizeContext, opts: { 
   if (remote === "status@broadcast") return { kind: "skip", reason: "status broadcast" };
   if (remote.endsWith("@newsletter")) return { kind: "skip", reason: "newsletter" };
   if (remote.endsWith("@broadcast")) return { kind: "skip", reason: "broadcast list" };
-  const isGroup = remote.endsWith("@g.us");
+  const isGroup = isGroupJid(remote);
   const k = key as typeof key & { remoteJidAlt?: string | null; participantAlt?: string | null };
 
-  const mappings = [mapping(remote, k.remoteJidAlt), mapping(key.participant, k.participantAlt)].filter((m): m is LidMapping => m !== null);
+  const mappings = [mappingOf(remote, k.remoteJidAlt), mappingOf(key.participant, k.participantAlt)].filter((m): m is LidMapping => m !== null);
   const phoneOf = (jid: string | null | undefined, alt?: string | null): string | null => {
     if (!jid) return null;
-    if (isPn(jid)) return user(jid);
-    if (isPn(alt)) return user(alt);
-    for (const m of mappings) if (isLid(jid) && user(jid) === m.lid) return m.phone;
+    if (isPn(jid)) return userOf(jid);
+    if (isPn(alt)) return userOf(alt);
+    for (const m of mappings) if (isLid(jid) && userOf(jid) === m.lid) return m.phone;
     return ctx.phoneOf(jid);
   };
   const nameOf = (phone: string | null) => (phone ? (ctx.savedName(phone) ?? ctx.pushName(phone)) : null);
@@ -189,7 +173,7 @@ export function normalizeMessage(msg: WAMessage, ctx: NormalizeContext, opts: { 
   const contactAlt = isGroup ? k.participantAlt : k.remoteJidAlt;
   const contactPhone = phoneOf(contactJid, contactAlt);
   const contactParty: Party = { phone: contactPhone, wa_name: (!key.fromMe && msg.pushName) || nameOf(contactPhone) };
-  if (!contactPhone && isLid(contactJid)) contactParty.lid = user(contactJid);
+  if (!contactPhone && isLid(contactJid)) contactParty.lid = userOf(contactJid);
   const sender: Party = key.fromMe ? me : contactParty;
 
   let chatId: string;
@@ -205,7 +189,7 @@ export function normalizeMessage(msg: WAMessage, ctx: NormalizeContext, opts: { 
       // message is newer than anything stored).
       const wa_name = !phone ? null : phone === ctx.me.phone ? ctx.me.name : phone === contactPhone && !key.fromMe ? contactParty.wa_name : nameOf(phone);
       const party: Party = { phone, wa_name };
-      if (!phone && isLid(p.jid)) party.lid = user(p.jid);
+      if (!phone && isLid(p.jid)) party.lid = userOf(p.jid);
       return party;
     });
     // Metadata not fetched yet (or a group left long ago): at least the two people known to
@@ -213,10 +197,10 @@ export function normalizeMessage(msg: WAMessage, ctx: NormalizeContext, opts: { 
     if (!group) participants = key.fromMe ? [me] : [contactParty, me];
   } else {
     const remotePhone = phoneOf(remote, k.remoteJidAlt);
-    chatId = remotePhone ? `${remotePhone}@c.us` : `${user(remote)}@lid`;
+    chatId = personChatId(remotePhone, remote);
     chatTitle = (remotePhone && ctx.savedName(remotePhone)) || remotePhone;
     const other: Party = key.fromMe ? { phone: remotePhone, wa_name: nameOf(remotePhone) } : contactParty;
-    if (!remotePhone && isLid(remote)) other.lid = user(remote);
+    if (!remotePhone && isLid(remote)) other.lid = userOf(remote);
     participants = [other, me];
   }
 
@@ -252,7 +236,7 @@ export function normalizeMessage(msg: WAMessage, ctx: NormalizeContext, opts: { 
   if (read?.type === "poll_update" && read.vote) {
     const meJids = [ctx.me.phone && `${ctx.me.phone}@s.whatsapp.net`, ctx.me.lid && `${ctx.me.lid}@lid`].filter((j): j is string => !!j);
     const poll = storedPoll(ctx.storedRaw?.(chatId, read.vote.pollId) ?? null, meJids);
-    const voters = key.fromMe ? meJids : [key.participant, k.participantAlt, remote, k.remoteJidAlt].filter((j): j is string => !!j && !j.endsWith("@g.us"));
+    const voters = key.fromMe ? meJids : [key.participant, k.participantAlt, remote, k.remoteJidAlt].filter((j): j is string => !!j && !isGroupJid(j));
     const selected = poll ? readVote(read.vote, poll, voters) : null;
     pollVote = { poll_id: read.vote.pollId, selected_options: selected };
     text = selected?.length ? selected.join(", ") : null;
@@ -306,16 +290,16 @@ const STATUS_NAMES: Partial<Record<number, MessageStatusName>> = {
 function chatIdOf(key: WAMessageKey, ctx: NormalizeContext): string | null {
   const remote = key.remoteJid;
   if (!remote || remote === "status@broadcast" || remote.endsWith("@newsletter") || remote.endsWith("@broadcast")) return null;
-  if (remote.endsWith("@g.us")) return remote;
+  if (isGroupJid(remote)) return remote;
   const alt = (key as { remoteJidAlt?: string | null }).remoteJidAlt;
-  const phone = isPn(remote) ? user(remote) : isPn(alt) ? user(alt) : ctx.phoneOf(remote);
-  return phone ? `${phone}@c.us` : `${user(remote)}@lid`;
+  const phone = isPn(remote) ? userOf(remote) : isPn(alt) ? userOf(alt) : ctx.phoneOf(remote);
+  return personChatId(phone, remote);
 }
 
 function party(jid: string, ctx: NormalizeContext): Party {
-  const phone = isPn(jid) ? user(jid) : ctx.phoneOf(jid);
+  const phone = isPn(jid) ? userOf(jid) : ctx.phoneOf(jid);
   const out: Party = { phone, wa_name: phone ? (ctx.savedName(phone) ?? ctx.pushName(phone)) : null };
-  if (!phone && isLid(jid)) out.lid = user(jid);
+  if (!phone && isLid(jid)) out.lid = userOf(jid);
   return out;
 }
 

@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import { decryptPollVote, jidNormalizedUser, proto } from "baileys";
 import type { EncryptedVote } from "./content.ts";
 import { unwrap } from "./content.ts";
+import { isGroupJid } from "./jids.ts";
 
 export interface StoredPoll {
   secret: Uint8Array;
@@ -27,7 +28,7 @@ export function storedPoll(raw: unknown, meJids: string[]): StoredPoll | null {
   const poll = content?.pollCreationMessage ?? content?.pollCreationMessageV2 ?? content?.pollCreationMessageV3 ?? content?.pollCreationMessageV5;
   if (!secret?.length || !poll) return null;
   const key = stored.key ?? {};
-  const creators = key.fromMe ? meJids : [key.participant, key.participantAlt, key.remoteJid, key.remoteJidAlt].filter((j): j is string => !!j && !j.endsWith("@g.us"));
+  const creators = key.fromMe ? meJids : [key.participant, key.participantAlt, key.remoteJid, key.remoteJidAlt].filter((j): j is string => !!j && !isGroupJid(j));
   return { secret, options: (poll.options ?? []).map((o) => o.optionName ?? ""), creators };
 }
 

@@ -1,4 +1,4 @@
-// What to do when an account's socket closes (spec/WHATSAPP.md "Connection lifecycle").
+// What to do when an account's socket closes (README "Operator events": the states an admin sees).
 // Pure: the session applies the decision.
 
 export const BACKOFF_BASE_MS = 1_000;

@@ -2,7 +2,7 @@
 // (re)connect with the old one fully released, and the close-code policy of reconnect.ts.
 // Messages, contacts and groups are handled by `attach` (events.ts); this file is only
 // the lifecycle.
-import makeWASocket, { Browsers, fetchLatestWaWebVersion, jidDecode, type WASocket, type WAVersion } from "baileys";
+import makeWASocket, { Browsers, fetchLatestWaWebVersion, type WASocket, type WAVersion } from "baileys";
 import type { AccountState, AccountStatusChange } from "../domain.ts";
 import type { Logger } from "../log.ts";
 import type { Store } from "../store/db.ts";
@@ -10,14 +10,15 @@ import { getAccount, setAccountState, updateAccount, type AccountPatch } from ".
 import { wipeAuth } from "../store/waAuth.ts";
 import type { GroupCommit } from "../store/groupCommit.ts";
 import { TtlCache } from "./ttlCache.ts";
-import { isPaired, sqliteAuthState } from "./authState.ts";
+import { isPaired, storedAuthState } from "./authState.ts";
+import { userOf } from "./jids.ts";
 import { baileysLogger } from "./logger.ts";
 import { decideOnClose, STABLE_AFTER_MS } from "./reconnect.ts";
 import type { ConnectSlots } from "./reconnectQueue.ts";
 
 /** Baileys does not emit `close` when the upgrade is refused: our own watchdog does. */
 const CONNECT_WATCHDOG_MS = 30_000;
-/** The first QR ref lives 60 s, later ones 20 s (spec/WHATSAPP.md). */
+/** The first QR ref lives 60 s, later ones 20 s, as in WhatsApp Web (README Configuration, WAHOOK_WA_QR_TIMEOUT_S). */
 const FIRST_QR_MS = 60_000;
 const NEXT_QR_MS = 20_000;
 /** Consecutive failed connections after which a paired account is reported `failed` (still retried). */
@@ -103,7 +104,7 @@ export class AccountSession {
     this.running = true;
     this.failures = 0;
     // Honest while it waits for its turn: on the way, not the state of the last run.
-    this.setState(isPaired(this.opts.store.sqlite, this.opts.accountId) ? "connecting" : "pairing");
+    this.setState(isPaired(this.opts.store, this.opts.accountId) ? "connecting" : "pairing");
     this.requestConnect(urgent);
   }
 
@@ -147,18 +148,13 @@ export class AccountSession {
   }
 
   private stateIs(state: AccountState): boolean {
-    const row = this.opts.store.sqlite.query<{ state: string }, [string]>("SELECT state FROM accounts WHERE id = ?").get(this.opts.accountId);
-    return row?.state === state;
+    return getAccount(this.opts.store, this.opts.accountId)?.state === state;
   }
 
   /** A state change, with the `account.status` event it means (if any) in the same transaction. */
   private setState(state: AccountState, patch: AccountPatch = {}, status?: AccountStatusChange): void {
-    const write = () => {
-      setAccountState(this.opts.store.db, this.opts.accountId, state, patch);
-      if (status) this.opts.onStatus?.(status);
-    };
-    if (status && this.opts.onStatus) this.opts.store.sqlite.transaction(write)();
-    else write();
+    const onStatus = this.opts.onStatus;
+    setAccountState(this.opts.store, this.opts.accountId, state, patch, status && onStatus ? () => onStatus(status) : undefined);
     for (const watcher of this.watchers) watcher();
   }
 
@@ -177,7 +173,7 @@ export class AccountSession {
   private forgetCredentials(): void {
     // Key changes still waiting for the end of the turn must not come back after the wipe.
     this.opts.commit?.flushNow();
-    wipeAuth(this.opts.store.sqlite, this.opts.accountId);
+    wipeAuth(this.opts.store, this.opts.accountId);
     for (const cache of Object.values(this.caches)) cache.flushAll();
   }
 
@@ -203,7 +199,7 @@ export class AccountSession {
     if (!this.running) return;
     const { store, accountId } = this.opts;
     const logger = baileysLogger(this.log);
-    const auth = sqliteAuthState(store.sqlite, accountId, this.caches.signalKeys, this.opts.commit, this.caches.absentKeys);
+    const auth = storedAuthState(store, accountId, this.caches.signalKeys, this.opts.commit, this.caches.absentKeys);
     // requestPairingCode stores a provisional `me` (named "~") before the phone confirms;
     // on a new socket that code is dead, and Baileys would log in as a device WhatsApp
     // never registered (401, "logged out" for an account that was never paired). Paired
@@ -243,7 +239,7 @@ export class AccountSession {
       const name = update.me?.name ?? null;
       if (name && name !== PROVISIONAL_NAME && name !== pushName) {
         pushName = name;
-        updateAccount(this.opts.store.db, this.opts.accountId, { pushName: name });
+        updateAccount(this.opts.store, this.opts.accountId, { pushName: name });
       }
     });
     sock.ev.on("connection.update", (update) => {
@@ -280,7 +276,7 @@ export class AccountSession {
   }
 
   private onPaired(meJid: string | null): void {
-    const phone = meJid ? (jidDecode(meJid)?.user ?? null) : null;
+    const phone = userOf(meJid);
     this.log.info("paired with a phone", { phone_suffix: phone?.slice(-4) ?? null });
     this.qr = null;
     this.setState("connecting", { phone }, { status: "paired", reason: null, code: null, phone });
@@ -293,8 +289,8 @@ export class AccountSession {
     this.qr = null;
     this.openedAt = Date.now();
     const user = sock.user;
-    const phone = user?.id ? (jidDecode(user.id)?.user ?? null) : null;
-    const lid = user?.lid ? (jidDecode(user.lid)?.user ?? null) : null;
+    const phone = userOf(user?.id);
+    const lid = userOf(user?.lid);
     const name = user?.name ?? user?.notify ?? null;
     this.setState("open", name ? { phone, lid, pushName: name } : { phone, lid }, { status: "open", reason: null, code: null, phone });
     // Routine at a thousand accounts: the queue logs one line per start or mass reconnect.
@@ -322,7 +318,7 @@ export class AccountSession {
       // A reconnect is routine (one line each would be a thousand in a network blip); what needs a person is info.
       this.log[decision.action === "reconnect" ? "debug" : "info"]("WhatsApp connection closed", { code: code ?? null, message, action: decision.action });
     }
-    const phone = getAccount(this.opts.store.db, this.opts.accountId)?.phone ?? null;
+    const phone = getAccount(this.opts.store, this.opts.accountId)?.phone ?? null;
     const report = (status: AccountStatusChange["status"]): AccountStatusChange => ({ status, reason, code: unreachable ? null : (code ?? null), phone });
     // A paired account that drops is news once, when the streak starts, and again when it
     // has kept failing; not at every retry in between. The 515 after a pairing is no news.
@@ -382,7 +378,7 @@ export class AccountSession {
     if (!this.running) return;
     const cause = "no file handle free under the open-files limit";
     this.problem = { code: "resource_limit", cause, since: Date.now() };
-    const phone = getAccount(this.opts.store.db, this.opts.accountId)?.phone ?? null;
+    const phone = getAccount(this.opts.store, this.opts.accountId)?.phone ?? null;
     this.setState("failed", {}, { status: "failed", reason: `resource_limit: ${cause}`, code: null, phone });
     this.notify();
   }

@@ -1,4 +1,4 @@
-// The WhatsApp stage as one unit that main.ts loads with a dynamic import once the API
+// The WhatsApp stage as one unit that the daemon loads with a dynamic import once the API
 // listens: Baileys and its dependencies take longer to load than everything else together,
 // and /health should not wait for them.
 import type { AccountStatusChange } from "../domain.ts";
@@ -75,5 +75,5 @@ function connectQueue(o: WaStageOptions): ReconnectQueue {
   const budget = new FdBudget({ limit: soft, inUse: countOpenFiles() ?? 0, countOpen: countOpenFiles });
   const fit = Number.isFinite(budget.capacity) ? budget.capacity : null;
   o.log.info("open-files limit", { soft, hard, raised_from: raisedFrom, accounts_fit: fit });
-  return new ReconnectQueue({ budget, activity: (id) => lastMessageAt(o.store.sqlite, id), log: o.log });
+  return new ReconnectQueue({ budget, activity: (id) => lastMessageAt(o.store, id), log: o.log });
 }

@@ -93,7 +93,7 @@ describe("the WAHOOK_API_KEY key", () => {
     const env = startTestApp({ WAHOOK_API_KEY: "env-admin-key-0123456789abcdef" });
     try {
       const { bootstrapKeys } = await import("../../src/store/apiKeys.ts");
-      bootstrapKeys(env.deps.store.db, env.config.apiKey);
+      bootstrapKeys(env.deps.store, env.config.apiKey);
       const list = await env.call("GET", "/v1/api-keys");
       const envKey = list.body.data.find((k: { source: string }) => k.source === "env");
       const res = await env.call("DELETE", `/v1/api-keys/${envKey.id}`);

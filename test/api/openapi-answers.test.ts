@@ -123,7 +123,7 @@ describe("statuses", () => {
     ["GET", "/v1/accounts/{id}/qr.png", 503, "qr_unavailable"],
     ["POST", "/v1/accounts/{id}/pairing-code", 503, "qr_unavailable"],
   ] as const)("%s %s before WhatsApp offers a QR: %d, documented", async (method, path, status, code) => {
-    const account = insertAccount(t.deps.store.db, { name: "Sales", email: null });
+    const account = insertAccount(t.deps.store, { name: "Sales", email: null });
     const op = operations.find((o) => o.name === `${method} ${path}`)!.op;
     const res = await t.call(method, path.replace("{id}", account.id), { body: op.requestBody ? exampleBody(op) : undefined });
     expect({ status: res.status, code: res.body.error.code }).toEqual({ status, code });

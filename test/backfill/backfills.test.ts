@@ -20,7 +20,7 @@ beforeAll(async () => {
 afterAll(() => sink.close());
 beforeEach(() => {
   t = startTestApp({}, { deliver: true });
-  account = insertAccount(t.deps.store.db, { name: "Sales", email: null }).id;
+  account = insertAccount(t.deps.store, { name: "Sales", email: null }).id;
 });
 afterEach(async () => {
   await t.close();
@@ -81,6 +81,11 @@ async function waitState(id: string, state: string, timeoutMs = 10_000) {
   return last;
 }
 
+/** Once a job stops queueing, what it had queued still goes; this waits for that. */
+async function waitQueuedSent(id: string) {
+  await waitUntil(async () => (await t.call("GET", `/v1/accounts/${account}/backfills/${id}`)).body.progress.pending === 0, 5_000, "queued rows sent");
+}
+
 const body = (r: SinkRequest) => r.json as any;
 const byChat = (requests: SinkRequest[]) => {
   const out = new Map<string, any[]>();
@@ -123,8 +128,8 @@ describe("delivery", () => {
     expect(sink.requests.filter((r) => body(r).message.id === "LIVE-1")).toHaveLength(1);
 
     const second = await waitState((await backfill({ rate_per_s: 500 })).id, "finished");
+    // Nothing queued (enqueued: 0), so nothing can arrive later.
     expect(second.progress).toMatchObject({ total: 16, enqueued: 0, skipped: 16, delivered: 0, percent: 100 });
-    await Bun.sleep(100);
     expect(sink.requests).toHaveLength(16);
 
     const again = await waitState((await backfill({ rate_per_s: 500, redeliver: true })).id, "finished");
@@ -175,10 +180,11 @@ describe("control", () => {
     const paused = await t.call("POST", `/v1/accounts/${account}/backfills/${job.id}/pause`);
     expect(paused.status).toBe(200);
     expect(paused.body.state).toBe("paused");
-    // Rows already queued (a small window) still go; then nothing.
-    await Bun.sleep(800);
+    // Rows already queued (a small window) still go; then nothing: at 20/s a running job
+    // would queue about six more in 300 ms.
+    await waitQueuedSent(job.id);
     const atPause = sink.requests.length;
-    await Bun.sleep(700);
+    await Bun.sleep(300);
     expect(sink.requests.length).toBe(atPause);
     expect(atPause).toBeLessThan(60);
     expect((await t.call("POST", `/v1/accounts/${account}/backfills/${job.id}/pause`)).body.error.code).toBe("backfill_state");
@@ -200,10 +206,11 @@ describe("control", () => {
     const cancelled = await t.call("POST", `/v1/accounts/${account}/backfills/${job.id}/cancel`);
     expect(cancelled.status).toBe(200);
     expect(cancelled.body.state).toBe("cancelled");
-    await Bun.sleep(1_000);
+    // What was queued still goes; then nothing: at 10/s a running job would queue three more in 300 ms.
+    await waitQueuedSent(job.id);
     const sent = sink.requests.length;
     expect(sent).toBeLessThan(30);
-    await Bun.sleep(500);
+    await Bun.sleep(300);
     expect(sink.requests.length).toBe(sent);
     for (const action of ["resume", "cancel", "pause"]) {
       const res = await t.call("POST", `/v1/accounts/${account}/backfills/${job.id}/${action}`);
@@ -215,7 +222,7 @@ describe("control", () => {
   });
 
   test("backfill.finished reaches webhooks that subscribe to it, with the counts", async () => {
-    await webhook({ events: ["message.received", "message.sent", "backfill.finished"] });
+    const hook = await webhook({ events: ["message.received", "message.sent", "backfill.finished"] });
     storeHistory(3);
     const job = await backfill({ rate_per_s: 500 });
     await waitState(job.id, "finished");
@@ -229,6 +236,9 @@ describe("control", () => {
     });
     // It comes after every message of the job.
     expect(sink.requests.at(-1)!.json).toMatchObject({ event: "backfill.finished" });
+    // The delivery log marks history as the payloads do: the messages, not the announcement.
+    const log = (await t.call("GET", `/v1/webhooks/${hook}/deliveries?limit=100`)).body.data as { event: string; history: boolean }[];
+    expect(new Set(log.map((d) => `${d.event} ${d.history}`))).toEqual(new Set(["message.received true", "message.sent true", "backfill.finished false"]));
   });
 
   test("list, newest first, with a cursor", async () => {

@@ -12,13 +12,13 @@ const BASE = 1_700_000_000;
 
 beforeAll(() => {
   t = startTestApp();
-  const { db, sqlite } = t.deps.store;
-  account = insertAccount(db, { name: "Sales", email: null }).id;
-  saveContacts(sqlite, account, [
+  const { store } = t.deps;
+  account = insertAccount(store, { name: "Sales", email: null }).id;
+  saveContacts(store, account, [
     { phone: "491700000001", savedName: "Alice Example", pushName: "Alice" },
     { phone: "491700000002", pushName: "Bob" },
   ]);
-  saveGroups(sqlite, account, [{ jid: "120363000000000001@g.us", subject: "Team", participants: [] }]);
+  saveGroups(store, account, [{ jid: "120363000000000001@g.us", subject: "Team", participants: [] }]);
   const list = [
     ...Array.from({ length: 7 }, (_, i) => textMessage({ accountId: account, id: `A${i}`, chatId: "491700000001@c.us", timestamp: BASE + i, text: `a${i}`, history: true })),
     ...Array.from({ length: 2 }, (_, i) => textMessage({ accountId: account, id: `B${i}`, chatId: "491700000002@c.us", timestamp: BASE + 100 + i, history: true })),

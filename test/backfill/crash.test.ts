@@ -37,7 +37,7 @@ afterAll(async () => {
 });
 
 async function startChild(): Promise<void> {
-  child = Bun.spawn(["bun", resolve(import.meta.dir, "../../src/main.ts")], {
+  child = Bun.spawn(["bun", resolve(import.meta.dir, "../../src/cli.ts")], {
     env: {
       PATH: process.env.PATH ?? "",
       HOME: dir,

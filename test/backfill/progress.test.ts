@@ -1,7 +1,7 @@
 // What an admin reads while a backfill runs: counts, percent and time left, as a table.
 import { describe, expect, test } from "bun:test";
 import { progressOf } from "../../src/backfill/progress.ts";
-import { windowOf } from "../../src/backfill/runner.ts";
+import { windowOf } from "../../src/backfill/pace.ts";
 import type { BackfillRow, OutcomeCounts } from "../../src/store/backfills.ts";
 
 function job(over: Partial<BackfillRow>): BackfillRow {

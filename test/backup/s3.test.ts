@@ -69,9 +69,9 @@ describe("a daemon with WAHOOK_BACKUP_S3_* set", () => {
     const restore = await cli(["restore", `wahook/${name}`, "--data-dir", target], s3.env);
     expect({ code: restore.code, stderr: restore.stderr }).toEqual({ code: 0, stderr: "" });
     expect(restore.stdout).toContain(`restored s3://${s3.bucket}/wahook/${name}`);
-    const db = new Database(join(target, "wahook.db"), { readonly: true });
-    expect(db.query("SELECT description FROM webhooks").all()).toEqual([{ description: "made before the backup" }]);
-    db.close();
+    const sqlite = new Database(join(target, "wahook.db"), { readonly: true });
+    expect(sqlite.query("SELECT description FROM webhooks").all()).toEqual([{ description: "made before the backup" }]);
+    sqlite.close();
 
     expect((await d.api("DELETE", `/v1/backups/${name}`)).status).toBe(204);
     expect(await s3.keys()).toEqual([]);

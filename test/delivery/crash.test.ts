@@ -1,4 +1,4 @@
-// kill -9 while events flow (spec/DELIVERY.md, Durability): a child process runs the real
+// kill -9 while events flow (README "Delivery guarantees"): a child process runs the real
 // daemon and feeds it 2,000 messages; it is SIGKILLed three times mid-stream and
 // restarted on the same data folder. The receiver must get every event, each chat in
 // order, and a repeat only as a resend of the very same delivery (same webhook-id).
@@ -127,8 +127,8 @@ async function waitAccepted(count: number, timeoutMs: number): Promise<void> {
   });
 }
 
-function count(db: Database, sql: string): number {
-  return (db.query(sql).get() as { n: number }).n;
+function count(sqlite: Database, sql: string): number {
+  return (sqlite.query(sql).get() as { n: number }).n;
 }
 
 test(
@@ -147,22 +147,22 @@ test(
     for (const after of KILL_AFTER) {
       await waitAccepted(after + Math.floor(Math.random() * 200), 20_000);
       await killChild();
-      const db = new Database(join(dir, "wahook.db"));
-      storedAtKill.push(count(db, "SELECT COUNT(*) AS n FROM messages"));
-      db.close();
+      const sqlite = new Database(join(dir, "wahook.db"));
+      storedAtKill.push(count(sqlite, "SELECT COUNT(*) AS n FROM messages"));
+      sqlite.close();
       await startChild();
     }
     await waitAccepted(TOTAL, 30_000);
 
     // The database agrees once the last receipts are recorded: each message stored once,
     // each delivery finished.
-    const db = new Database(join(dir, "wahook.db"));
+    const sqlite = new Database(join(dir, "wahook.db"));
     try {
-      await waitUntil(() => count(db, "SELECT COUNT(*) AS n FROM outbox WHERE status = 'delivered'") === TOTAL, 5_000, "every outbox row delivered");
-      expect(count(db, "SELECT COUNT(*) AS n FROM messages")).toBe(TOTAL);
-      expect(count(db, "SELECT COUNT(*) AS n FROM outbox")).toBe(TOTAL);
+      await waitUntil(() => count(sqlite, "SELECT COUNT(*) AS n FROM outbox WHERE status = 'delivered'") === TOTAL, 5_000, "every outbox row delivered");
+      expect(count(sqlite, "SELECT COUNT(*) AS n FROM messages")).toBe(TOTAL);
+      expect(count(sqlite, "SELECT COUNT(*) AS n FROM outbox")).toBe(TOTAL);
     } finally {
-      db.close();
+      sqlite.close();
     }
     await killChild();
 

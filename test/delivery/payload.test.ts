@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { MESSAGE_TYPES, type Message, type MessageType } from "../../src/domain.ts";
-import { buildPayload, buildTestMessage, type PayloadInput } from "../../src/delivery/payload.ts";
+import { buildPayload, buildTestMessage, deliveryBody, type BodyInput, type PayloadInput } from "../../src/delivery/payload.ts";
 
 const ACCOUNT = { id: "acc_1", phone: "886912345678", email: "owner@example.com" };
 const ME = { phone: "886912345678", wa_name: "Owner" };
@@ -300,5 +300,71 @@ describe("buildTestMessage", () => {
       message: { type: "chat", text: "Test event from wahook. If you can read this, deliveries to this endpoint work." },
       note: "Sent by POST /v1/webhooks/wh_1/test",
     });
+  });
+});
+
+describe("deliveryBody: a queued row's bytes", () => {
+  const LINK = "https://wahook.example/v1/media/abc?sig=1";
+  const PHOTO = message({ type: "image", text: null, caption: "look", media: { key: "m1", mime_type: "image/jpeg", file_size: 2048, file_name: null } });
+  function body(overrides: Partial<BodyInput>) {
+    const asked = { contact: [] as string[], fileUrl: [] as string[] };
+    const input: BodyInput = {
+      event: "message.received",
+      seq: 7,
+      data: null,
+      stored: message(),
+      backfill: false,
+      format: "cooby",
+      contact: (accountId) => (asked.contact.push(accountId), { phone: ACCOUNT.phone, email: ACCOUNT.email }),
+      fileUrl: (m) => (asked.fileUrl.push(m.id), LINK),
+      ...overrides,
+    };
+    return { json: JSON.parse(deliveryBody(input)) as Record<string, unknown>, asked };
+  }
+
+  const cases: [name: string, input: Partial<BodyInput>, fields: Record<string, unknown>, asked: { contact: string[]; fileUrl: string[] }][] = [
+    [
+      "a live message: the account's contact, the row's seq",
+      {},
+      { event: "message.received", seq: 7, history: false, account_id: "acc_1", user_phone: ACCOUNT.phone, user_email: ACCOUNT.email, message: { id: message().id, file_url: null } },
+      { contact: ["acc_1"], fileUrl: [] },
+    ],
+    ["queued by a backfill: history, though it arrived live", { backfill: true }, { history: true, seq: 7 }, { contact: ["acc_1"], fileUrl: [] }],
+    ["a message with media: its link", { stored: PHOTO }, { message: { type: "image", file_url: LINK, caption: "look" } }, { contact: ["acc_1"], fileUrl: [PHOTO.id] }],
+    ["format raw: the original message too", { format: "raw" }, { raw: message().raw }, { contact: ["acc_1"], fileUrl: [] }],
+    [
+      "webhook.test without an account: the sample message from the row, no account",
+      { event: "webhook.test", seq: 0, stored: null, data: JSON.stringify(buildTestMessage(null, 1_764_000_000_000)) },
+      { event: "webhook.test", seq: 0, account_id: null, user_phone: null, message: { id: "WAHOOK-TEST-1764000000000" } },
+      { contact: [], fileUrl: [] },
+    ],
+    [
+      "an event about no message: its body parts from the row, then seq",
+      { event: "backfill.finished", stored: null, data: JSON.stringify({ backfill_id: "bf_1", state: "finished" }) },
+      { event: "backfill.finished", backfill_id: "bf_1", state: "finished", seq: 7 },
+      { contact: [], fileUrl: [] },
+    ],
+    ["an event about a message that is gone, without body parts: event and seq", { event: "message.updated", stored: null }, { event: "message.updated", seq: 7 }, { contact: [], fileUrl: [] }],
+  ];
+  test.each(cases)("%s", (_name, input, fields, asked) => {
+    const got = body(input);
+    expect(got.json).toMatchObject(fields);
+    expect(got.asked).toEqual(asked);
+  });
+
+  test("an event about no message is exactly its parts", () => {
+    expect(body({ event: "backfill.finished", stored: null, data: JSON.stringify({ backfill_id: "bf_1" }) }).json).toEqual({ event: "backfill.finished", backfill_id: "bf_1", seq: 7 });
+    expect(body({ event: "message.updated", stored: null }).json).toEqual({ event: "message.updated", seq: 7 });
+  });
+
+  test("a backfill's history flag does not touch the stored message (other rows share it)", () => {
+    const stored = message();
+    expect(body({ stored, backfill: true }).json.history).toBe(true);
+    expect(stored.history).toBe(false);
+  });
+
+  test("a message's body is buildPayload's, byte for byte", () => {
+    const input = { event: "message.received", seq: 7, data: null, stored: message(), backfill: false, format: "cooby", contact: () => ACCOUNT, fileUrl: () => null } as const;
+    expect(deliveryBody(input)).toBe(JSON.stringify(buildPayload({ event: "message.received", message: message(), seq: 7, format: "cooby", account: ACCOUNT, fileUrl: null })));
   });
 });

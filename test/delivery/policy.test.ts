@@ -2,13 +2,17 @@ import { describe, expect, test } from "bun:test";
 import {
   AUTO_DISABLE_AFTER_MS,
   type AttemptResult,
+  blamesEndpoint,
   DEFAULT_SCHEDULE_MS,
   decide,
   type ErrorClass,
-  type Outcome,
+  errorClassOf,
+  LONG_FAILING_REASON,
+  longFailing,
   parseRetryAfter,
   validateSchedule,
 } from "../../src/delivery/policy.ts";
+import type { AttemptOutcome } from "../../src/domain.ts";
 
 const NOW = Date.UTC(2026, 10, 24, 12, 0, 0);
 const noJitter = () => 0.5;
@@ -16,9 +20,9 @@ const response = (status: number, retryAfter: string | null = null): AttemptResu
 const httpDate = (ms: number) => new Date(ms).toUTCString();
 
 describe("decide: one answer, first attempt", () => {
-  const retry: Outcome = { action: "retry", at: NOW + 5000 };
-  const pause = (ms: number): Outcome => ({ action: "pause_endpoint", until: NOW + ms, retryAt: NOW + ms });
-  const cases: [string, AttemptResult, Outcome][] = [
+  const retry: AttemptOutcome = { action: "retry", at: NOW + 5000 };
+  const pause = (ms: number): AttemptOutcome => ({ action: "pause_endpoint", until: NOW + ms, retryAt: NOW + ms });
+  const cases: [string, AttemptResult, AttemptOutcome][] = [
     ["200", response(200), { action: "delivered" }],
     ["201", response(201), { action: "delivered" }],
     ["204", response(204), { action: "delivered" }],
@@ -54,7 +58,7 @@ describe("decide: one answer, first attempt", () => {
     expect(decide(result, { attempt: 1, now: NOW, random: noJitter })).toEqual(outcome);
   });
 
-  const errors: ErrorClass[] = ["timeout", "connect", "dns", "tls", "network", "blocked_target", "body_too_large"];
+  const errors: ErrorClass[] = ["timeout", "connect", "dns", "tls", "network", "blocked_target", "body_too_large", "internal"];
   test.each(errors)("error %s is a failed attempt", (errorClass) => {
     expect(decide({ kind: "error", errorClass }, { attempt: 1, now: NOW, random: noJitter })).toEqual(retry);
   });
@@ -66,7 +70,7 @@ describe("decide: retry schedule", () => {
     expect(AUTO_DISABLE_AFTER_MS).toBe(5 * 24 * 3600 * 1000);
   });
 
-  const walk: [attempt: number, outcome: Outcome][] = [
+  const walk: [attempt: number, outcome: AttemptOutcome][] = [
     [1, { action: "retry", at: NOW + 5_000 }],
     [2, { action: "retry", at: NOW + 300_000 }],
     [3, { action: "retry", at: NOW + 1_800_000 }],
@@ -81,7 +85,7 @@ describe("decide: retry schedule", () => {
     expect(decide(response(500), { attempt, now: NOW, random: noJitter })).toEqual(outcome);
   });
 
-  const overrides: [schedule: number[], attempt: number, outcome: Outcome][] = [
+  const overrides: [schedule: number[], attempt: number, outcome: AttemptOutcome][] = [
     [[1000, 2000], 1, { action: "retry", at: NOW + 1000 }],
     [[1000, 2000], 2, { action: "retry", at: NOW + 2000 }],
     [[1000, 2000], 3, { action: "dead" }],
@@ -110,7 +114,7 @@ describe("decide: retry schedule", () => {
     }
   });
 
-  const lastAttempt: [string, AttemptResult, Outcome][] = [
+  const lastAttempt: [string, AttemptResult, AttemptOutcome][] = [
     ["2xx still delivers", response(200), { action: "delivered" }],
     ["429 with Retry-After still pauses", response(429, "10"), { action: "pause_endpoint", until: NOW + 10_000, retryAt: NOW + 10_000 }],
     ["410 still disables", response(410), { action: "disable_endpoint", reason: "the endpoint answered 410 Gone" }],
@@ -122,6 +126,37 @@ describe("decide: retry schedule", () => {
 
   test.each([0, -1, 1.5, Number.NaN])("attempt %d is a programming error", (attempt) => {
     expect(() => decide(response(200), { attempt, now: NOW })).toThrow(RangeError);
+  });
+});
+
+describe("what an attempt is recorded as, and whether it tells about the endpoint", () => {
+  const error = (errorClass: ErrorClass): AttemptResult => ({ kind: "error", errorClass });
+  const cases: [name: string, result: AttemptResult, errorClass: ReturnType<typeof errorClassOf>, blames: boolean][] = [
+    ["200", response(200), null, true],
+    ["299", response(299), null, true],
+    ["199", response(199), "http", true],
+    ["302", response(302), "http", true],
+    ["410", response(410), "http", true],
+    ["429 with Retry-After", response(429, "5"), "http", true],
+    ["500", response(500), "http", true],
+    ["timeout", error("timeout"), "timeout", true],
+    ["connect", error("connect"), "connect", true],
+    ["dns", error("dns"), "dns", true],
+    ["tls", error("tls"), "tls", true],
+    ["network", error("network"), "network", true],
+    ["blocked_target", error("blocked_target"), "blocked_target", true],
+    ["body_too_large", error("body_too_large"), "body_too_large", true],
+    ["internal: our own bug", error("internal"), "internal", false],
+  ];
+  test.each(cases)("%s", (_name, result, errorClass, blames) => {
+    expect(errorClassOf(result)).toBe(errorClass);
+    expect(blamesEndpoint(result)).toBe(blames);
+  });
+});
+
+describe("longFailing: which endpoints a run of failures disables", () => {
+  test.each([NOW, 0, AUTO_DISABLE_AFTER_MS])("at %d: those failing since 5 days before or earlier", (now) => {
+    expect(longFailing(now)).toEqual({ since: now - 5 * 24 * 3600 * 1000, reason: LONG_FAILING_REASON });
   });
 });
 

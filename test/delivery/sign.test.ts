@@ -1,7 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { createHmac } from "node:crypto";
 import { Webhook } from "standardwebhooks";
-import { newSecret, signatureHeaders } from "../../src/delivery/sign.ts";
+import { signatureHeaders } from "../../src/delivery/sign.ts";
+import { newSecret } from "../../src/store/webhooks.ts";
 
 const UA = "wahook/0.1.0";
 const OLD = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";

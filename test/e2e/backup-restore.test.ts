@@ -73,12 +73,12 @@ test("backup mid-burst, kill -9, restore elsewhere: the account opens without pa
   expect((statSync(target).mode & 0o777).toString(8)).toBe("700");
 
   // What the snapshot owed the receiver, read from the restored folder before it starts.
-  const db = new Database(join(target, "wahook.db"), { readonly: true });
-  const owed = db
+  const sqlite = new Database(join(target, "wahook.db"), { readonly: true });
+  const owed = sqlite
     .query<{ message_id: string }, []>("SELECT m.message_id FROM outbox o JOIN messages m ON m.rowid = o.message_rowid WHERE o.status IN ('pending', 'in_flight')")
     .all()
     .map((r) => r.message_id);
-  db.close();
+  sqlite.close();
   expect(owed.length).toBe(queuedInSnapshot);
 
   const from = rig.sink.requests.length;

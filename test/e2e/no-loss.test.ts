@@ -118,9 +118,10 @@ describe("kill -9 during the first login and its history sync", () => {
 describe("a message the device could not decrypt at first", () => {
   const PHONE = "15550009002";
   let rig: Rig;
+  let hookId: string;
   beforeAll(async () => {
     rig = await startRig({ env: { WAHOOK_DECRYPT_GRACE_S: "2" } });
-    await rig.api("POST", "/v1/webhooks", { url: rig.sink.url("/wa"), events: ["message.received"] });
+    hookId = (await rig.api("POST", "/v1/webhooks", { url: rig.sink.url("/wa"), events: ["message.received"] })).body.id;
     await rig.pair(PHONE);
   }, 60_000);
   afterAll(() => rig.close());
@@ -128,7 +129,11 @@ describe("a message the device could not decrypt at first", () => {
   test("WhatsApp retries it: the webhook gets the content under its id, never the placeholder", async () => {
     const sent = await rig.admin("POST", `/devices/${PHONE}/messages`, { kind: "text", from: "15557100001", text: "decrypted on the second try", undecryptable: "retry" });
     await rig.sink.waitFor((rs) => rs.some((r) => payload(r).message?.id === sent.id), 10_000);
-    await Bun.sleep(2_500);
+    // A placeholder still to come would be a row held for the grace period: wait until none is left.
+    await waitUntil(async () => {
+      const stats = (await rig.api("GET", `/v1/webhooks/${hookId}/stats`)).body;
+      return stats.pending === 0 && stats.in_flight === 0;
+    }, 10_000, "every queued event sent");
     const mine = rig.sink.requests.map(payload).filter((b) => b.message?.id === sent.id);
     expect(mine.map((b) => [b.message.type, b.message.text])).toEqual([["chat", "decrypted on the second try"]]);
   }, 30_000);

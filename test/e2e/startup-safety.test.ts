@@ -103,9 +103,9 @@ test("a port in use, a database from a newer version, a data folder that is a fi
   }
 
   // A database migrated by a newer wahook than this one.
-  const db = new Database(join(data, "wahook.db"));
-  db.exec("INSERT INTO wahook_migrations (tag, hash, applied_at) VALUES ('9999_from_the_future', 'x', 0)");
-  db.close();
+  const sqlite = new Database(join(data, "wahook.db"));
+  sqlite.exec("INSERT INTO wahook_migrations (tag, hash, applied_at) VALUES ('9999_from_the_future', 'x', 0)");
+  sqlite.close();
   const newer = await runToExit(exe, dir, { WAHOOK_DATA_DIR: data, WAHOOK_PORT: String(await freePort()), WAHOOK_API_KEY: KEY });
   expect(newer.code).toBe(2);
   expect(newer.stderr).toContain("was migrated by a newer wahook (9999_from_the_future)");
@@ -137,9 +137,9 @@ test("the WAHOOK_API_KEY key: the API cannot revoke it; one revoked by an older 
   await stop(first.proc);
 
   // What an older version's DELETE left: the env key's row revoked.
-  const db = new Database(join(data, "wahook.db"));
-  db.exec(`UPDATE api_keys SET revoked_at = 1 WHERE id = '${envKey.id}'`);
-  db.close();
+  const sqlite = new Database(join(data, "wahook.db"));
+  sqlite.exec(`UPDATE api_keys SET revoked_at = 1 WHERE id = '${envKey.id}'`);
+  sqlite.close();
   const second = await startBinary(exe, dir, env);
   expect((await fetch(`${second.url}/v1/webhooks`, { headers: auth })).status).toBe(200);
   await stop(second.proc);

@@ -1,10 +1,12 @@
 // The timed work: retention of old deliveries, auto-disable of endpoints that failed for
 // 5 days, and the sweep that rescues rows a dead worker left in flight.
 import { describe, expect, test } from "bun:test";
-import { disableLongFailing, LONG_FAILING_REASON } from "../../src/delivery/worker.ts";
+import { LONG_FAILING_REASON, longFailing } from "../../src/delivery/policy.ts";
 import { startJobs } from "../../src/jobs/index.ts";
 import { silentLogger } from "../../src/log.ts";
-import { claim, enqueue, recordAttempt, releaseExpiredLeases, type OutboxStatus } from "../../src/store/outbox.ts";
+import type { DeliveryStatus } from "../../src/domain.ts";
+import { disableFailingSince } from "../../src/store/endpoints.ts";
+import { claim, enqueue, recordAttempt, releaseExpiredLeases } from "../../src/store/outbox.ts";
 import { pruneDelivered } from "../../src/store/retention.ts";
 import { runRetention } from "../../src/retention.ts";
 import { deliveryHarness, textMessage, type Engine } from "../support/delivery.ts";
@@ -16,7 +18,7 @@ let e: Engine;
 const DAY = 86_400_000;
 
 /** One outbox row of `chat`, created at `createdAt`, in `status`, with one attempt a second later. */
-function pastRow(webhookId: string, chat: string, createdAt: number, status: OutboxStatus): string {
+function pastRow(webhookId: string, chat: string, createdAt: number, status: DeliveryStatus): string {
   const { sqlite } = e.store;
   const row = enqueue(
     sqlite,
@@ -60,7 +62,7 @@ describe("retention", () => {
     const inFlight = pastRow(hook.id, "c", old, "in_flight");
     const dead = pastRow(hook.id, "d", old, "failed");
 
-    const removed = pruneDelivered(e.store.sqlite, now - 30 * DAY);
+    const removed = pruneDelivered(e.store, now - 30 * DAY);
 
     expect(removed.outbox).toBe(2);
     expect(rows()).toEqual([
@@ -86,7 +88,7 @@ describe("retention", () => {
       );
       for (let i = 0; i < 12_000; i++) insert.run(`msg_old_${String(i).padStart(6, "0")}`, hook.id, i + 1, old, old, old);
     })();
-    expect(pruneDelivered(sqlite, Date.now() - 30 * DAY).outbox).toBe(12_000);
+    expect(pruneDelivered(e.store, Date.now() - 30 * DAY).outbox).toBe(12_000);
     expect(rows()).toEqual([]);
   });
 
@@ -99,7 +101,7 @@ describe("retention", () => {
     await waitUntil(() => e.outbox().every((r) => r.status === "delivered"));
     // Queued and delivered 40 days ago (retention counts from the delivery).
     e.store.sqlite.query("UPDATE outbox SET created_at = ?1, delivered_at = ?1").run(Date.now() - 40 * DAY);
-    expect(pruneDelivered(e.store.sqlite, Date.now() - 30 * DAY).outbox).toBe(3);
+    expect(pruneDelivered(e.store, Date.now() - 30 * DAY).outbox).toBe(3);
 
     e.send(textMessage({ chatId }));
     const got = await t.sink.waitFor(4);
@@ -135,7 +137,7 @@ describe("auto-disable", () => {
       return hook.id;
     });
 
-    expect(disableLongFailing(e.store.sqlite, now)).toBe(2);
+    expect(disableFailingSince(e.store, longFailing(now), now)).toBe(2);
     expect(ids.map((id) => webhookState(id)).map(({ failing_since: _, ...rest }) => rest)).toEqual(cases.map((c) => c.expect));
   });
 
@@ -181,7 +183,7 @@ describe("lease sweep", () => {
     // The worker alone never touches a leased row.
     expect(t.sink.requests).toHaveLength(0);
 
-    expect(releaseExpiredLeases(e.store.sqlite, Date.now())).toBe(1);
+    expect(releaseExpiredLeases(e.store, Date.now())).toBe(1);
     e.worker.wake();
     const [got] = await t.sink.waitFor(1);
     expect(got!.headers["webhook-id"]).toBe(stranded);
@@ -195,9 +197,9 @@ describe("lease sweep", () => {
     const jobs = startJobs({
       store: e.store,
       log: silentLogger,
-      runRetention: (now) => runRetention(e.store.sqlite, "/nonexistent", { deliveredDays: 30, deadLetterDays: null, messageDays: null, mediaTtlMs: 7 * DAY }, now),
+      runRetention: (now) => runRetention(e.store, "/nonexistent", { deliveredDays: 30, deadLetterDays: null, messageDays: null, mediaTtlMs: 7 * DAY }, now),
       wakeDelivery: e.worker.wake,
-      disableLongFailing: (now) => disableLongFailing(e.store.sqlite, now),
+      disableLongFailing: (now) => disableFailingSince(e.store, longFailing(now), now),
     });
     try {
       const stranded = strandedRow(hook.id, "1@c.us");
@@ -207,7 +209,8 @@ describe("lease sweep", () => {
       jobs.stop();
     }
     const after = strandedRow(hook.id, "2@c.us");
-    await Bun.sleep(1_500);
+    // The sweep runs at each whole second: past the next one, a running sweep would have requeued it.
+    await Bun.sleep(1_000 - (Date.now() % 1_000) + 200);
     expect(t.sink.requests).toHaveLength(1);
     expect(statusOf(after)).toBe("in_flight");
   });

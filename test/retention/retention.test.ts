@@ -102,7 +102,7 @@ describe("deliveries and their attempts", () => {
   test.each(cases.map(([name, d, settings, expected]) => [`${name} → ${expected}`, d, settings, expected] as const))("%s", (_name, d, settings, expected) => {
     const id = delivery(d);
     const control = delivery({ status: "pending", made: 0 });
-    runRetention(store.sqlite, media, { ...DEFAULTS, ...settings }, NOW);
+    runRetention(store, media, { ...DEFAULTS, ...settings }, NOW);
     expect({ row: outboxIds().has(id) ? "kept" : "gone", attempts: attemptsOf(id) }).toEqual({ row: expected, attempts: expected === "kept" ? 2 : 0 });
     expect(attemptsOf(control)).toBe(2);
   });
@@ -117,7 +117,7 @@ describe("deliveries and their attempts", () => {
       for (let i = 0; i < 12_000; i++) insert.run(`msg_old_${i}`, i + 1, old, old, old);
     })();
     const dead = delivery({ status: "failed", made: 400, lastAttempt: 400 });
-    const report = runRetention(store.sqlite, media, DEFAULTS, NOW);
+    const report = runRetention(store, media, DEFAULTS, NOW);
     expect(report.delivered.outbox).toBe(12_000);
     expect([...outboxIds()]).toEqual([dead]);
   });
@@ -138,7 +138,7 @@ describe("media files", () => {
     const rowid = message(20);
     for (const d of c.deliveries) delivery({ ...d, message: rowid });
     const file = mediaFile(rowid, c.downloaded);
-    runRetention(store.sqlite, media, DEFAULTS, NOW);
+    runRetention(store, media, DEFAULTS, NOW);
     expect(existsSync(join(media, file)) ? "kept" : "gone").toBe(expected);
     // A removed file's row says so: a later backfill downloads it again, links say "no longer stored".
     expect(mediaRow(file)).toEqual(expected === "kept" ? { status: "ready", path: file } : { status: "deferred", path: null });
@@ -152,7 +152,7 @@ describe("media files", () => {
     utimesSync(stale, new Date(NOW - 2 * 3_600_000), new Date(NOW - 2 * 3_600_000));
     utimesSync(fresh, new Date(NOW - 10 * 60_000), new Date(NOW - 10 * 60_000));
     const known = mediaFile(message(1), 1);
-    const report = runRetention(store.sqlite, media, DEFAULTS, NOW);
+    const report = runRetention(store, media, DEFAULTS, NOW);
     expect(report.orphanFiles).toBe(1);
     expect([existsSync(stale), existsSync(fresh), existsSync(join(media, known))]).toEqual([false, true, true]);
   });
@@ -171,7 +171,7 @@ describe("stored messages", () => {
     const rowid = message(c.sent);
     const ids = c.deliveries.map((d) => delivery({ ...d, message: rowid }));
     const file = mediaFile(rowid, 0);
-    runRetention(store.sqlite, media, { ...DEFAULTS, messageDays, deliveredDays: 3650 }, NOW);
+    runRetention(store, media, { ...DEFAULTS, messageDays, deliveredDays: 3650 }, NOW);
     const left = { message: messageExists(rowid), deliveries: ids.filter((id) => outboxIds().has(id)).length, file: existsSync(join(media, file)) };
     expect(left).toEqual(expected === "kept" ? { message: true, deliveries: ids.length, file: true } : { message: false, deliveries: 0, file: false });
   });
@@ -187,7 +187,7 @@ describe("deleting an account with purge=true", () => {
     const myDeliveries = [delivery({ status: "pending", made: 1, message: mine }), delivery({ status: "failed", made: 1, lastAttempt: 1, message: mine }), delivery({ status: "pending", made: 0, message: null })];
     const theirDelivery = delivery({ status: "pending", made: 1, message: theirs, account: "acc_b" });
 
-    await data.removeAccount("acc_a", true, async () => void deleteAccount(store.db, "acc_a", true));
+    await data.removeAccount("acc_a", true, async () => void deleteAccount(store, "acc_a", true));
     data.stop();
 
     expect({ message: messageExists(mine), file: existsSync(join(media, myFile)), queue: myDeliveries.filter((id) => outboxIds().has(id)), attempts: myDeliveries.map(attemptsOf) }).toEqual({
@@ -204,7 +204,7 @@ describe("deleting an account with purge=true", () => {
     const mine = message(1, "acc_a");
     const file = mediaFile(mine, 1);
     const queued = delivery({ status: "pending", made: 1, message: mine });
-    await data.removeAccount("acc_a", false, async () => void deleteAccount(store.db, "acc_a", false));
+    await data.removeAccount("acc_a", false, async () => void deleteAccount(store, "acc_a", false));
     data.stop();
     expect({ message: messageExists(mine), file: existsSync(join(media, file)), queued: outboxIds().has(queued) }).toEqual({ message: true, file: true, queued: true });
   });

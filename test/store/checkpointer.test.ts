@@ -22,7 +22,7 @@ function open(opts: ConstructorParameters<typeof WalCheckpointer>[4] = {}): WalC
   dir = tempDir("wahook-ckpt-");
   store = openStore(join(dir, "wahook.db"));
   store.sqlite.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)");
-  checkpointer = new WalCheckpointer(join(dir, "wahook.db"), store.sqlite, "normal", log, { lookMs: 20, intervalMs: 10, idleMs: 200, ...opts });
+  checkpointer = new WalCheckpointer(join(dir, "wahook.db"), store, "normal", log, { lookMs: 20, intervalMs: 10, idleMs: 200, ...opts });
   return checkpointer;
 }
 
@@ -48,7 +48,8 @@ afterEach(() => {
 test("no writes, no thread: an idle daemon does not carry it", async () => {
   const c = open();
   c.start();
-  await Bun.sleep(150);
+  // Four looks (every 20 ms) that found no writes.
+  await Bun.sleep(80);
   expect(c.running).toBe(false);
   expect(c.starts).toBe(0);
   expect(autoPages()).toBe(1000);

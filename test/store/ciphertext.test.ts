@@ -2,33 +2,25 @@
 // `ciphertext` placeholder and then, after a retry, with its content under the same id.
 // The content must reach the webhook; the placeholder alone only when no content follows
 // within the grace period. Rows and timings as the worker will see them.
-import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { rmSync } from "node:fs";
-import { join } from "node:path";
+import { beforeEach, describe, expect, test } from "bun:test";
 import { ingestHistory } from "../../src/ingest/history.ts";
 import { ingestMessage, type IngestDeps } from "../../src/ingest/ingest.ts";
-import { openStore, type Store } from "../../src/store/db.ts";
+import type { Store } from "../../src/store/db.ts";
 import { getMessage } from "../../src/store/messages.ts";
-import { tempDir } from "../support/app.ts";
+import { storePerTest } from "../support/store.ts";
 import { textMessage } from "../support/delivery.ts";
 
 const GRACE = 15_000;
-let dir: string;
+const db = storePerTest("wahook-ciphertext-");
 let store: Store;
 let deps: IngestDeps;
 
 beforeEach(() => {
-  dir = tempDir("wahook-ciphertext-");
-  store = openStore(join(dir, "wahook.db"));
+  store = db.store;
   for (const id of ["wh_a", "wh_b"]) {
     store.sqlite.query(`INSERT INTO webhooks (id, url, events, secret) VALUES (?, 'http://127.0.0.1:9/', '["message.received"]', 's')`).run(id);
   }
   deps = { store, wake() {}, decryptGraceMs: GRACE };
-});
-
-afterEach(() => {
-  store.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 const stub = (id: string, over = {}) => textMessage({ id, type: "ciphertext", text: null, ...over });
@@ -66,7 +58,7 @@ describe("live", () => {
     for (const r of after) expect(r.available_at).toBeLessThanOrEqual(Date.now());
     for (const r of after) expect(r.available_at).toBeGreaterThanOrEqual(before);
     expect(stored()).toEqual([{ type: "chat", message_id: "A2", chat_id: "491701234567@c.us" }]);
-    expect(getMessage(store.sqlite, after[0]!.message_rowid)).toMatchObject({ id: "A2", type: "chat", text: "the real text" });
+    expect(getMessage(store, after[0]!.message_rowid)).toMatchObject({ id: "A2", type: "chat", text: "the real text" });
   });
 
   test("content after the placeholder went out: a new row per webhook, the same message id", () => {

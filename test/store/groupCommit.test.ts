@@ -20,7 +20,7 @@ beforeEach(() => {
   dir = tempDir("wahook-gc-");
   store = openStore(join(dir, "wahook.db"));
   store.sqlite.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)");
-  commit = new GroupCommit(store.sqlite, createLogger("debug", (line) => logged.push(JSON.parse(line))));
+  commit = new GroupCommit(store, createLogger("debug", (line) => logged.push(JSON.parse(line))));
 });
 
 afterEach(() => {

@@ -186,7 +186,7 @@ describe("upgrading a database made by an older binary", () => {
     const seeded = SEEDS.filter(([table]) => present.includes(table));
     // A table no seed covers would upgrade untested; add a row for it to SEEDS.
     expect(present.filter((t) => t !== "api_keys" && !SEEDS.some(([s]) => s === t))).toEqual([]);
-    insertKey(old.db, API_KEY, "n8n", "admin", "api");
+    insertKey(old, API_KEY, "n8n", "admin", "api");
     for (const [, sql] of seeded) old.sqlite.run(sql);
     const before = Object.fromEntries(
       present.map((t) => {
@@ -209,8 +209,8 @@ describe("upgrading a database made by an older binary", () => {
       expect(applied).toEqual(all.map((m) => m.tag));
 
       // What a user notices: the old key still opens the API, the webhook is unchanged.
-      expect(findKey(upgraded.db, API_KEY)?.name).toBe("n8n");
-      const webhook = getWebhook(upgraded.db, "wh_06H0TK2F3M4PQ9QXCGMARXVFNB");
+      expect(findKey(upgraded, API_KEY)?.name).toBe("n8n");
+      const webhook = getWebhook(upgraded, "wh_06H0TK2F3M4PQ9QXCGMARXVFNB");
       expect(webhook).toMatchObject({
         url: "https://user:pw@n8n.example.com/webhook/whatsapp",
         events: ["message.received", "message.sent"],
@@ -262,9 +262,9 @@ describe("opening", () => {
     const file = dbFile();
     openStore(file).close();
     const read = () => {
-      const db = new Database(file, { readonly: true });
-      const rows = db.query("SELECT tag, hash, applied_at FROM wahook_migrations ORDER BY tag").all();
-      db.close();
+      const sqlite = new Database(file, { readonly: true });
+      const rows = sqlite.query("SELECT tag, hash, applied_at FROM wahook_migrations ORDER BY tag").all();
+      sqlite.close();
       return rows;
     };
     const first = read();
@@ -282,11 +282,11 @@ describe("opening", () => {
     const base = embeddedMigrations();
     const broken: Migration = { tag: "9000_broken", hash: "x", statements: ["CREATE TABLE half_done (id TEXT)", "THIS IS NOT SQL"] };
     expect(() => openStore(file, [...base, broken])).toThrow();
-    const db = new Database(file);
-    expect(tablesOf(db)).not.toContain("half_done");
-    const tags = db.query<{ tag: string }, []>("SELECT tag FROM wahook_migrations").all().map((r) => r.tag);
+    const sqlite = new Database(file);
+    expect(tablesOf(sqlite)).not.toContain("half_done");
+    const tags = sqlite.query<{ tag: string }, []>("SELECT tag FROM wahook_migrations").all().map((r) => r.tag);
     expect(tags.sort()).toEqual(base.map((m) => m.tag));
-    db.close();
+    sqlite.close();
 
     const fixed: Migration = { ...broken, statements: ["CREATE TABLE half_done (id TEXT)"] };
     const store = openStore(file, [...base, fixed]);

@@ -65,7 +65,7 @@ test("an older row replayed while a later one was in flight stays the head: the 
   const [second] = claimAll();
   expect(second!.id).toBe(ids[1]!);
   // Row 1 is sent again (an admin's replay) while row 2 is in flight.
-  expect(replayDeliveries(store.sqlite, "wh_1", "per_chat", { id: ids[0]! }, Date.now())).toBe(1);
+  expect(replayDeliveries(store, "wh_1", "per_chat", { id: ids[0]! }, Date.now())).toBe(1);
   finish(second!);
   expect(states(ids)).toEqual(["ready", "delivered", "waiting", "waiting"]);
 });

@@ -1,24 +1,24 @@
-// One fixture that boots the whole API on a fresh temp database in milliseconds.
+// One fixture that boots the whole API on a fresh temp database in milliseconds. It is
+// built by the daemon's own wiring (src/wiring/), with test doubles where the daemon meets
+// the outside world: no WhatsApp stage, backups made inline, receivers' timeouts short.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createApp, type AppDeps } from "../../src/api/app.ts";
+import { createApp } from "../../src/api/app.ts";
+import type { AppDeps } from "../../src/api/deps.ts";
+import { createBackup } from "../../src/backup/create.ts";
+import type { BackupService } from "../../src/backup/service.ts";
 import { loadConfig, type Config } from "../../src/config.ts";
-import { checkTarget } from "../../src/delivery/targetCheck.ts";
+import { startDataStage } from "../../src/dataStage.ts";
 import { ApiError } from "../../src/errors.ts";
-import { DeliveryMetrics, renderPrometheus } from "../../src/delivery/metrics.ts";
-import { buildTestMessage } from "../../src/delivery/payload.ts";
-import { enqueueTestEvent, type IngestDeps } from "../../src/ingest/ingest.ts";
-import { BackfillRunner, endBackfill } from "../../src/backfill/runner.ts";
-import { DeliveryWorker } from "../../src/delivery/worker.ts";
+import type { IngestDeps } from "../../src/ingest/ingest.ts";
 import { silentLogger } from "../../src/log.ts";
-import { allQueueDepths } from "../../src/store/deliveries.ts";
+import { MediaLinks } from "../../src/mediaLinks.ts";
 import { generateKey, insertKey } from "../../src/store/apiKeys.ts";
 import { openStore } from "../../src/store/db.ts";
-import { createBackup } from "../../src/backup/create.ts";
-import { BackupService } from "../../src/backup/service.ts";
-import { StorageHealth } from "../../src/store/storageHealth.ts";
-import { StorageStatsReader } from "../../src/storageStats.ts";
+import type { StorageHealth } from "../../src/store/storageHealth.ts";
+import { buildApi } from "../../src/wiring/api.ts";
+import { buildDelivery, type DeliveryInputs } from "../../src/wiring/delivery.ts";
 
 export interface TestApp {
   app: ReturnType<typeof createApp>;
@@ -73,68 +73,33 @@ const noWhatsApp: AppDeps["accounts"] = {
   currentQr: async () => null,
 };
 
-/** `deliver: true` runs a real delivery worker and backfill runner on the app's store (short timeouts). */
+/** Without a WhatsApp stage there is nothing to download and no phone to ask for older messages. */
+const noPhone: DeliveryInputs["whatsapp"] = {
+  wakeMedia: () => {},
+  requestOlder: async () => {
+    throw new Error("no WhatsApp stage in this test app");
+  },
+};
+
+/** `deliver: true` starts the delivery worker and backfill runner on the app's store (short timeouts). */
 export function startTestApp(env: Record<string, string> = {}, opts: { deliver?: boolean; accounts?: AppDeps["accounts"] } = {}): TestApp {
   const dir = tempDir();
   const config = loadConfig({ WAHOOK_DATA_DIR: dir, WAHOOK_ALLOW_TARGETS: "loopback", WAHOOK_BACKUP_DIR: join(dir, "backups"), ...env });
   const store = openStore(join(dir, "wahook.db"));
   const adminKey = generateKey();
   const readKey = generateKey();
-  insertKey(store.db, adminKey, "test admin", "admin", "api");
-  insertKey(store.db, readKey, "test reader", "read", "api");
-  const metrics = new DeliveryMetrics();
-  const worker = opts.deliver
-    ? new DeliveryWorker({
-        store,
-        log: silentLogger,
-        allow: config.allowTargets,
-        userAgent: "wahook-test",
-        accountInfo: () => ({ phone: null, email: null }),
-        fileUrl: () => null,
-        metrics,
-        timeouts: { totalMs: 1_000, idleMs: 1_000 },
-      })
-    : null;
-  const wake = worker ? worker.wake : () => {};
-  const runner = worker
-    ? new BackfillRunner({
-        store,
-        log: silentLogger,
-        wakeDelivery: worker.wake,
-        wakeMedia: () => {},
-        mediaHoldMs: 1_000,
-        requestOlder: async () => {
-          throw new Error("no WhatsApp stage in this test app");
-        },
-      })
-    : null;
-  const storage = new StorageHealth(dir, store.sqlite, silentLogger);
-  const stats = new StorageStatsReader(dir, store.sqlite, () => storage.problem);
-  const ingest: IngestDeps = { store, wake, onIngested: (m) => metrics.message(m.accountId) };
-  const deps: AppDeps = {
-    store,
-    config,
-    log: silentLogger,
-    version: "test",
-    startedAt: Date.now(),
-    checkTarget: (url) => checkTarget(url, config.allowTargets),
-    delivery: {
-      sendTest: (webhookId, ordering) => enqueueTestEvent(ingest, webhookId, ordering, buildTestMessage(null, Date.now())),
-      wake,
-      metrics: () => renderPrometheus(metrics, allQueueDepths(store.sqlite), Date.now()),
-    },
-    accounts: opts.accounts ?? noWhatsApp,
-    backfills: {
-      wake: () => runner?.wake(),
-      cancel: (id) => endBackfill(store, id, ["planning", "running", "paused"], "cancelled", null, Date.now()),
-    },
-    media: { dir: join(dir, "media"), key: Buffer.alloc(32, 7) },
-    backups: new BackupService({ dataDir: dir, dir: config.backup.dir, keep: config.backup.keep, s3: null, log: silentLogger, version: "test", make: createBackup }),
-    storage: { problem: () => storage.problem, stats: () => stats.read() },
-  };
+  insertKey(store, adminKey, "test admin", "admin", "api");
+  insertKey(store, readKey, "test reader", "read", "api");
+  const log = silentLogger;
+  const data = startDataStage(config, store, log, createBackup);
+  const links = new MediaLinks(store, config);
+  const delivery = buildDelivery({ config, log, store, links, whatsapp: noPhone, onDbError: data.storage.report, timeouts: { totalMs: 1_000, idleMs: 1_000 } });
+  const deps = buildApi({ config, log, version: "test", store, delivery, data, accounts: opts.accounts ?? noWhatsApp, media: links });
   const app = createApp(deps);
-  worker?.start();
-  runner?.start();
+  if (opts.deliver) {
+    delivery.worker.start();
+    delivery.backfills.start();
+  }
   return {
     app,
     deps,
@@ -152,14 +117,14 @@ export function startTestApp(env: Record<string, string> = {}, opts: { deliver?:
       }
       return readResponse(await app.handle(new Request(`http://localhost${path}`, { method, headers, body })));
     },
-    ingest,
-    storage,
-    backups: deps.backups as BackupService,
+    ingest: delivery.ingest,
+    storage: data.storage,
+    backups: data.backups,
     async close() {
-      storage.stop();
-      await (deps.backups as BackupService).idle();
-      runner?.stop();
-      await worker?.stop(2_000);
+      data.stop();
+      await data.backups.idle();
+      delivery.backfills.stop();
+      await delivery.worker.stop(2_000);
       store.close();
       rmSync(dir, { recursive: true, force: true });
     },

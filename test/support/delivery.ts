@@ -47,7 +47,7 @@ export function startEngine(overrides: Partial<WorkerDeps> = {}): Engine {
     worker,
     metrics,
     ingest,
-    webhook: (values) => insertWebhook(store.db, { events: ["message.received", "message.sent"], ...values }),
+    webhook: (values) => insertWebhook(store, { events: ["message.received", "message.sent"], ...values }),
     send: (message) => void ingestMessage(ingest, message),
     outbox: () => store.sqlite.query("SELECT id, status, chat_key, seq, attempts FROM outbox ORDER BY chat_key, seq").all() as never,
     async close() {

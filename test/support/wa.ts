@@ -26,6 +26,12 @@ export interface WaWorld {
   webhook(extra?: Record<string, unknown>): Promise<string>;
   account(id: string): Promise<any>;
   waitState(id: string, state: string, timeoutMs?: number): Promise<void>;
+  /**
+   * Waits until no queued event is left to send. What the receiver has then is all it gets
+   * of what was stored so far: a repeat would need an open row (a resend) or a second row,
+   * which would have been queued with the first.
+   */
+  settled(timeoutMs?: number): Promise<void>;
   /** Stops the daemon (graceful) and starts a new one on the same data folder. */
   restart(): Promise<void>;
   /** Starts a new daemon on the same data folder (after daemon.stop()). */
@@ -93,6 +99,10 @@ export async function startWaWorld(opts: { seed?: string; history?: Parameters<t
       ).catch((e) => {
         throw new Error(`${(e as Error).message} (last state: ${last})`);
       });
+    },
+    async settled(timeoutMs = 10_000) {
+      const open = world.daemon.store.sqlite.query<{ n: number }, []>("SELECT COUNT(*) AS n FROM outbox WHERE status IN ('pending', 'in_flight')");
+      await waitUntil(() => open.get()!.n === 0, timeoutMs, "every queued event sent");
     },
     async restart() {
       await world.daemon.stop();

@@ -109,7 +109,7 @@ test("two numbers in one daemon: each message reaches only its own account's web
   const toShop = await w.emu.device("15550004003").sendText({ from: "15557000401", text: "order #1" });
   const toSupport = await w.emu.device("15550004004").sendText({ from: "15557000402", text: "help!" });
   await w.sink.waitFor((rs) => rs.filter((r) => r.path === "/shop" || r.path === "/support").length >= 2, 10_000);
-  await Bun.sleep(300);
+  await w.settled();
   const got = (path: string) =>
     w.sink.requests.filter((r) => r.path === path).map((r) => {
       const b = r.json as { account_id: string; user_phone: string; message: { id: string } };

@@ -10,7 +10,7 @@ import { insertAccount } from "../../src/store/accounts.ts";
 import { openStore, type Store } from "../../src/store/db.ts";
 import { GroupCommit } from "../../src/store/groupCommit.ts";
 import { readKeys } from "../../src/store/waAuth.ts";
-import { sqliteAuthState } from "../../src/wa/authState.ts";
+import { storedAuthState } from "../../src/wa/authState.ts";
 import { TtlCache } from "../../src/wa/ttlCache.ts";
 import { tempDir } from "../support/app.ts";
 
@@ -23,8 +23,8 @@ const log = createLogger("error", () => {});
 beforeEach(() => {
   dir = tempDir("wahook-auth-");
   store = openStore(join(dir, "wahook.db"));
-  commit = new GroupCommit(store.sqlite, log);
-  account = insertAccount(store.db, { name: "Sales", email: null }).id;
+  commit = new GroupCommit(store, log);
+  account = insertAccount(store, { name: "Sales", email: null }).id;
 });
 
 afterEach(() => {
@@ -59,10 +59,10 @@ function recordCalls(sqlite: Database, prefix: string, method: "get" | "run"): u
 
 function authState(opts: { absent?: TtlCache; commit?: GroupCommit | null } = {}) {
   // A fresh key cache each time: what is asked for reaches our store, not Baileys' cache.
-  return sqliteAuthState(store.sqlite, account, new TtlCache(60_000), opts.commit === null ? undefined : (opts.commit ?? commit), opts.absent);
+  return storedAuthState(store, account, new TtlCache(60_000), opts.commit === null ? undefined : (opts.commit ?? commit), opts.absent);
 }
 
-const stored = (type: string, ids: string[]) => Object.fromEntries(readKeys(store.sqlite, account, type, ids));
+const stored = (type: string, ids: string[]) => Object.fromEntries(readKeys(store, account, type, ids));
 
 test("a turn's key changes are read back before the commit and written at its end, only the last value of each", async () => {
   const { state } = authState();

@@ -19,7 +19,7 @@ const log = createLogger("error", () => {});
 beforeEach(() => {
   dir = tempDir("wahook-gate-");
   store = openStore(join(dir, "wahook.db"));
-  commit = new GroupCommit(store.sqlite, log);
+  commit = new GroupCommit(store, log);
 });
 afterEach(() => {
   commit.close();

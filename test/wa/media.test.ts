@@ -5,6 +5,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { freePort } from "../support/binary.ts";
 import type { SinkRequest } from "../support/sink.ts";
 import { startWaWorld, type WaWorld } from "../support/wa.ts";
+import { waitUntil } from "../support/wait.ts";
 
 const OWNER = "15550007001";
 const ALICE = "4917012347001";
@@ -64,11 +65,14 @@ test("a media host that keeps failing: retried, then delivered with file_url nul
 
 test("a media host that fails once: the retry succeeds and the link serves the exact bytes", async () => {
   const bytes = Buffer.from(Array.from({ length: 3_000 }, (_, i) => i & 0xff));
+  const latest = () => w.daemon.store.sqlite.query("SELECT status, attempts FROM media ORDER BY created_at DESC LIMIT 1").get();
   w.emu.media.unavailable = true;
   const sent = await w.emu.device(OWNER).sendMedia({ from: ALICE, kind: "image", bytes, mimetype: "image/png" });
-  await Bun.sleep(150);
+  // The first attempt failed and a retry is due (in 300 ms): only now does the host recover.
+  await waitUntil(() => Bun.deepEquals(latest(), { status: "pending", attempts: 1 }), 5_000, "the first download failed");
   w.emu.media.unavailable = false;
   const got = body(await arrival(sent.id, 5_000));
+  expect(latest()).toEqual({ status: "ready", attempts: 1 });
   expect(got.message.file_url).toStartWith("http");
   const res = await fetch(got.message.file_url);
   expect(Buffer.from(await res.arrayBuffer()).equals(bytes)).toBe(true);

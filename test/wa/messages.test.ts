@@ -1,7 +1,8 @@
 // Every kind of message a phone can send, through the real Baileys inside the daemon, as
-// the bytes a webhook receiver gets (spec/PAYLOAD.md fields).
+// the bytes a webhook receiver gets (README "Payload" and "Message kinds").
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { API_KEY, startWaWorld, type WaWorld } from "../support/wa.ts";
+import { waitUntil } from "../support/wait.ts";
 
 const OWNER = "15550003001";
 const ALICE = "4917012345001";
@@ -180,7 +181,8 @@ describe("groups and sent messages", () => {
     // The daemon learns groups at connect time and from notifications; reconnect to be sure it has fetched this one.
     await w.api("POST", `/v1/accounts/${account}/restart`);
     await w.waitState(account, "open");
-    await Bun.sleep(300);
+    const known = w.daemon.store.sqlite.query("SELECT 1 FROM wa_groups WHERE account_id = ? AND jid = ?");
+    await waitUntil(() => known.get(account, group.id) !== null, 5_000, "group metadata fetched");
     const sent = await w.emu.device(OWNER).sendText({ from: ALICE, group: group.id, text: "Meeting um 10?", pushName: "Alice A." });
     const b = await delivered(sent.id);
     expect(b).toMatchObject({ chat_id: group.id, chat_type: "group", chat_title: "Team Berlin", sender: { phone: ALICE } });

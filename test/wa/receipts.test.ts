@@ -31,12 +31,14 @@ test("no receipt leaves before the message is committed; once the database takes
 
   // The daemon's connection fails at once on a busy database instead of waiting 5 s.
   w.daemon.store.sqlite.exec("PRAGMA busy_timeout = 0");
+  const refusedBefore = w.daemon.commit.refusedCommits;
   const other = new Database(join(w.dataDir, "wahook.db"));
   other.exec("BEGIN IMMEDIATE");
   try {
     const held = await w.emu.device(OWNER).sendText({ from: ALICE, text: "while the database is locked" });
     await waitUntil(() => w.daemon.commit.pending > 0, 5_000, "the message reached the daemon");
-    await Bun.sleep(500);
+    // Refused twice: the daemon held the receipt through a retry, not only until its first try.
+    await waitUntil(() => w.daemon.commit.refusedCommits >= refusedBefore + 2, 5_000, "commits refused while the database is locked");
     expect(stored(held.id)).toBe(false);
     expect(unreceipted()).toContain(held.id);
     other.exec("COMMIT");

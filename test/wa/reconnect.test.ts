@@ -1,4 +1,4 @@
-// The close-code policy (spec/WHATSAPP.md "Connection lifecycle") as a table: what the
+// The close-code policy (src/wa/reconnect.ts; README "Operator events") as a table: what the
 // session does for every code WhatsApp closes with, and how long it waits.
 import { describe, expect, test } from "bun:test";
 import { backoffMs, BACKOFF_CAP_MS, decideOnClose, transportCause, type CloseDecision } from "../../src/wa/reconnect.ts";

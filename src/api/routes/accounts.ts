@@ -3,7 +3,8 @@
 import { Elysia, t } from "elysia";
 import { ApiError } from "../../errors.ts";
 import { getAccount, listAccounts, type AccountRow } from "../../store/accounts.ts";
-import type { AppDeps } from "../app.ts";
+import type { AppDeps } from "../deps.ts";
+import { accountOr404 } from "../notFound.ts";
 import { DEFAULT_LIMIT, decodeCursor, pageOf } from "../pagination.ts";
 import { Account, AccountQr, CreateAccount, DeleteAccountQuery, ErrorBody, IdParams, PageQuery, PairingCode, PairingCodeBody, errorResponses, page } from "../schemas.ts";
 import { eventStream } from "../sse.ts";
@@ -30,15 +31,8 @@ function phoneDigits(raw: string): string {
 }
 
 export function accountRoutes({ store, accounts }: AppDeps) {
-  const { db } = store;
 
   const view = (row: AccountRow) => accountView(row, accounts.problem(row.id));
-
-  function mustGet(id: string): AccountRow {
-    const row = getAccount(db, id);
-    if (!row) throw new ApiError("not_found", `No account ${id}.`);
-    return row;
-  }
 
   return new Elysia({ name: "accounts", prefix: "/v1/accounts" })
     .post(
@@ -57,11 +51,11 @@ export function accountRoutes({ store, accounts }: AppDeps) {
       "/",
       ({ query }) => {
         const limit = query.limit ?? DEFAULT_LIMIT;
-        return pageOf(listAccounts(db, limit + 1, decodeCursor(query.cursor)), limit, view);
+        return pageOf(listAccounts(store, limit + 1, decodeCursor(query.cursor)), limit, view);
       },
       { query: PageQuery, response: { 200: page(Account), ...errorResponses }, detail: { summary: "List accounts with their connection state", tags } },
     )
-    .get("/:id", ({ params }) => view(mustGet(params.id)), {
+    .get("/:id", ({ params }) => view(accountOr404(store, params.id)), {
       params: IdParams,
       response: { 200: Account, ...errorResponses },
       detail: { summary: "Get an account: state, phone, last disconnect", tags },
@@ -69,13 +63,13 @@ export function accountRoutes({ store, accounts }: AppDeps) {
     .get(
       "/:id/events",
       ({ params, request }) => {
-        const id = mustGet(params.id).id;
+        const id = accountOr404(store, params.id).id;
         return eventStream(request.signal, (send) => {
           let lastAccount = "";
           let lastQr: string | null | undefined;
           // What changed since the last event, in order (pushes are chained: QR images render asynchronously).
           const push = async () => {
-            const row = getAccount(db, id);
+            const row = getAccount(store, id);
             if (!row) return;
             const account = view(row);
             const text = JSON.stringify(account);
@@ -108,7 +102,7 @@ export function accountRoutes({ store, accounts }: AppDeps) {
         },
       },
     )
-    .get("/:id/qr", ({ params }) => accounts.qr(mustGet(params.id).id), {
+    .get("/:id/qr", ({ params }) => accounts.qr(accountOr404(store, params.id).id), {
       params: IdParams,
       response: { 200: AccountQr, ...errorResponses, 503: ErrorBody },
       detail: {
@@ -121,7 +115,7 @@ export function accountRoutes({ store, accounts }: AppDeps) {
     .get(
       "/:id/qr.png",
       async ({ params }) => {
-        const qr = await accounts.qr(mustGet(params.id).id);
+        const qr = await accounts.qr(accountOr404(store, params.id).id);
         return new Response(Buffer.from(qr.png_data_url.split(",")[1]!, "base64"), { headers: { "content-type": "image/png", "cache-control": "no-store" } });
       },
       {
@@ -137,7 +131,7 @@ export function accountRoutes({ store, accounts }: AppDeps) {
     .post(
       "/:id/pairing-code",
       async ({ params, body }) => {
-        mustGet(params.id);
+        accountOr404(store, params.id);
         return accounts.pairingCode(params.id, phoneDigits(body.phone));
       },
       {
@@ -147,12 +141,12 @@ export function accountRoutes({ store, accounts }: AppDeps) {
         detail: { summary: "Pair with an 8-character code instead of a QR (for a phone without a camera at hand)", tags, responses: NO_PAIRING_YET },
       },
     )
-    .post("/:id/logout", async ({ params }) => view(await accounts.logout(mustGet(params.id).id)), {
+    .post("/:id/logout", async ({ params }) => view(await accounts.logout(accountOr404(store, params.id).id)), {
       params: IdParams,
       response: { 200: Account, ...errorResponses },
       detail: { summary: "Log out: the phone loses this linked device; credentials are wiped (pair again with GET …/qr)", tags },
     })
-    .post("/:id/restart", async ({ params }) => view(await accounts.restart(mustGet(params.id).id)), {
+    .post("/:id/restart", async ({ params }) => view(await accounts.restart(accountOr404(store, params.id).id)), {
       params: IdParams,
       response: { 200: Account, ...errorResponses },
       detail: { summary: "Reconnect now (also takes a session back after `conflict`)", tags },
@@ -160,7 +154,7 @@ export function accountRoutes({ store, accounts }: AppDeps) {
     .delete(
       "/:id",
       async ({ params, query, set }) => {
-        await accounts.remove(mustGet(params.id).id, query.purge === true);
+        await accounts.remove(accountOr404(store, params.id).id, query.purge === true);
         set.status = 204;
         return null;
       },

@@ -1,7 +1,8 @@
 import { Elysia } from "elysia";
 import { ApiError } from "../../errors.ts";
-import { activeAdminKeys, generateKey, getKey, insertKey, listKeys, revokeKey } from "../../store/apiKeys.ts";
-import type { AppDeps } from "../app.ts";
+import { generateKey, insertKey, listKeys, revokeKeepingAnAdmin } from "../../store/apiKeys.ts";
+import type { AppDeps } from "../deps.ts";
+import { apiKeyOr404 } from "../notFound.ts";
 import { DEFAULT_LIMIT, decodeCursor, pageOf } from "../pagination.ts";
 import { ApiKey, CreateApiKey, CreatedApiKey, IdParams, PageQuery, errorResponses, page } from "../schemas.ts";
 import { apiKeyView } from "../views.ts";
@@ -9,13 +10,12 @@ import { apiKeyView } from "../views.ts";
 const tags = ["api-keys"];
 
 export function apiKeyRoutes({ store }: AppDeps) {
-  const { db } = store;
   return new Elysia({ name: "api-keys", prefix: "/v1/api-keys" })
     .post(
       "/",
       ({ body, set }) => {
         const key = generateKey();
-        const row = insertKey(db, key, body.name, body.scope, "api");
+        const row = insertKey(store, key, body.name, body.scope, "api");
         set.status = 201;
         return { ...apiKeyView(row), key };
       },
@@ -29,7 +29,7 @@ export function apiKeyRoutes({ store }: AppDeps) {
       "/",
       ({ query }) => {
         const limit = query.limit ?? DEFAULT_LIMIT;
-        return pageOf(listKeys(db, limit + 1, decodeCursor(query.cursor)), limit, apiKeyView);
+        return pageOf(listKeys(store, limit + 1, decodeCursor(query.cursor)), limit, apiKeyView);
       },
       {
         query: PageQuery,
@@ -39,27 +39,18 @@ export function apiKeyRoutes({ store }: AppDeps) {
     )
     .get(
       "/:id",
-      ({ params }) => {
-        const row = getKey(db, params.id);
-        if (!row) throw new ApiError("not_found", `No API key ${params.id}.`);
-        return apiKeyView(row);
-      },
+      ({ params }) => apiKeyView(apiKeyOr404(store, params.id)),
       { params: IdParams, response: { 200: ApiKey, ...errorResponses }, detail: { summary: "Get one API key", tags } },
     )
     .delete(
       "/:id",
       ({ params }) => {
-        const existing = getKey(db, params.id);
-        if (!existing) throw new ApiError("not_found", `No API key ${params.id}.`);
+        const existing = apiKeyOr404(store, params.id);
         if (existing.revokedAt) return apiKeyView(existing);
         // Revoked here, it would be valid again at the next start: the environment names it.
         if (existing.source === "env") throw new ApiError("env_key");
-        const row = db.transaction(() => {
-          if (existing.scope === "admin" && activeAdminKeys(db) <= 1) {
-            throw new ApiError("conflict", "This is the last admin key; create another admin key before revoking it.");
-          }
-          return revokeKey(db, params.id);
-        });
+        const row = revokeKeepingAnAdmin(store, existing);
+        if (row === "last_admin") throw new ApiError("conflict", "This is the last admin key; create another admin key before revoking it.");
         return apiKeyView(row ?? existing);
       },
       {

@@ -5,8 +5,8 @@ import { describeS3Error } from "../../backup/s3.ts";
 import type { BackupListing } from "../../backup/service.ts";
 import { ApiError } from "../../errors.ts";
 import { findKey } from "../../store/apiKeys.ts";
-import type { Db } from "../../store/db.ts";
-import type { AppDeps } from "../app.ts";
+import type { Store } from "../../store/db.ts";
+import type { AppDeps } from "../deps.ts";
 import { presentedKey } from "../auth.ts";
 import { BackupList, BackupNameParams, BackupRequest, BackupStarted } from "../backupSchemas.ts";
 import { errorResponses } from "../schemas.ts";
@@ -14,9 +14,9 @@ import { errorResponses } from "../schemas.ts";
 const tags = ["backups"];
 const iso = (ms: number) => new Date(ms).toISOString();
 
-function requireAdmin(db: Db, request: Request): void {
+function requireAdmin(store: Store, request: Request): void {
   const key = presentedKey(request.headers);
-  if (findKey(db, key ?? "")?.scope !== "admin") {
+  if (findKey(store, key ?? "")?.scope !== "admin") {
     throw new ApiError("forbidden", "Backups hold every account's WhatsApp credentials and the webhook secrets: only an admin key may make, list, download or delete them.");
   }
 }
@@ -63,7 +63,7 @@ export function backupRoutes({ store, backups }: AppDeps) {
     .post(
       "/",
       ({ request, set }) => {
-        requireAdmin(store.db, request);
+        requireAdmin(store, request);
         const started = backups.start();
         set.status = 202;
         return { name: started.name, started_at: iso(started.startedAt), state: "running" as const };
@@ -82,7 +82,7 @@ export function backupRoutes({ store, backups }: AppDeps) {
     .get(
       "/",
       async ({ request }) => {
-        requireAdmin(store.db, request);
+        requireAdmin(store, request);
         const listed = await backups.list();
         const running = backups.running;
         const failure = backups.lastFailure;
@@ -101,7 +101,7 @@ export function backupRoutes({ store, backups }: AppDeps) {
     .get(
       "/:name",
       async ({ request, params }) => {
-        requireAdmin(store.db, request);
+        requireAdmin(store, request);
         const body = await fromStore(() => backups.open(params.name));
         if (!body) throw new ApiError("not_found", `No backup ${params.name}.`);
         return new Response(body, {
@@ -122,7 +122,7 @@ export function backupRoutes({ store, backups }: AppDeps) {
     .delete(
       "/:name",
       async ({ request, params, set }) => {
-        requireAdmin(store.db, request);
+        requireAdmin(store, request);
         if (!(await fromStore(() => backups.remove(params.name)))) throw new ApiError("not_found", `No backup ${params.name}.`);
         set.status = 204;
         return null;

@@ -2,9 +2,9 @@
 // backfill would send.
 import { Elysia } from "elysia";
 import { ApiError } from "../../errors.ts";
-import { getAccount } from "../../store/accounts.ts";
 import { chatMessages, knownChats, listChats } from "../../store/chats.ts";
-import type { AppDeps } from "../app.ts";
+import type { AppDeps } from "../deps.ts";
+import { accountOr404 } from "../notFound.ts";
 import { Chat, ChatMessagesQuery, ChatParams, StoredMessage } from "../historySchemas.ts";
 import { DEFAULT_LIMIT, pageOf } from "../pagination.ts";
 import { IdParams, PageQuery, errorResponses, page } from "../schemas.ts";
@@ -22,20 +22,15 @@ function decode(cursor: string | undefined, form: RegExp): RegExpExecArray | und
 }
 
 export function chatRoutes({ store }: AppDeps) {
-  const { db, sqlite } = store;
-
-  function mustAccount(id: string) {
-    if (!getAccount(db, id)) throw new ApiError("not_found", `No account ${id}.`);
-  }
 
   return new Elysia({ name: "chats", prefix: "/v1/accounts/:id/chats" })
     .get(
       "/",
       ({ params, query }) => {
-        mustAccount(params.id);
+        accountOr404(store, params.id);
         const limit = query.limit ?? DEFAULT_LIMIT;
         const after = decode(query.cursor, /^chat:(.+)$/)?.[1];
-        return pageOf(listChats(sqlite, params.id, limit + 1, after), limit, chatView, (r) => `chat:${r.chat_id}`);
+        return pageOf(listChats(store, params.id, limit + 1, after), limit, chatView, (r) => `chat:${r.chat_id}`);
       },
       {
         params: IdParams,
@@ -47,14 +42,14 @@ export function chatRoutes({ store }: AppDeps) {
     .get(
       "/:chat_id/messages",
       ({ params, query }) => {
-        mustAccount(params.id);
+        accountOr404(store, params.id);
         const chatId = decodeURIComponent(params.chat_id);
-        if (!knownChats(sqlite, params.id, [chatId]).size) throw new ApiError("not_found", `No stored messages in chat ${chatId}; see GET /v1/accounts/${params.id}/chats.`);
+        if (!knownChats(store, params.id, [chatId]).size) throw new ApiError("not_found", `No stored messages in chat ${chatId}; see GET /v1/accounts/${params.id}/chats.`);
         const limit = query.limit ?? DEFAULT_LIMIT;
         const order = query.order ?? "asc";
         const { since, until } = parseRange(query.since, query.until, "query");
         const at = decode(query.cursor, /^msg:(-?\d+):(\d+)$/);
-        const rows = chatMessages(sqlite, params.id, chatId, {
+        const rows = chatMessages(store, params.id, chatId, {
           since: since === undefined ? undefined : Math.floor(since / 1000),
           until: until === undefined ? undefined : Math.floor(until / 1000),
           after: at ? { timestamp: Number(at[1]), rowid: Number(at[2]) } : undefined,

@@ -2,9 +2,9 @@
 // queue depth, and a test event through the real path.
 import { Elysia } from "elysia";
 import { ApiError } from "../../errors.ts";
-import { getDelivery, listDeliveries, queueStats, replayDeliveries } from "../../store/deliveries.ts";
-import { getWebhook, type WebhookRow } from "../../store/webhooks.ts";
-import type { AppDeps } from "../app.ts";
+import { listDeliveries, queueStats, replayDeliveries } from "../../store/deliveries.ts";
+import type { AppDeps } from "../deps.ts";
+import { deliveryOr404, webhookOr404 } from "../notFound.ts";
 import { DEFAULT_LIMIT, decodeCursor, pageOf } from "../pagination.ts";
 import {
   DeadLetterQuery,
@@ -26,19 +26,12 @@ import { attemptView, deliveryView, isoOrNull } from "../views.ts";
 const tags = ["deliveries"];
 
 export function deliveryRoutes({ store, delivery }: AppDeps) {
-  const { db, sqlite } = store;
-
-  function mustGet(id: string): WebhookRow {
-    const row = getWebhook(db, id);
-    if (!row) throw new ApiError("not_found", `No webhook ${id}.`);
-    return row;
-  }
 
   return new Elysia({ name: "deliveries", prefix: "/v1/webhooks/:id" })
     .post(
       "/test",
       ({ params, set }) => {
-        const hook = mustGet(params.id);
+        const hook = webhookOr404(store, params.id);
         const id = delivery.sendTest(hook.id, hook.ordering);
         set.status = 202;
         return { delivery_id: id, status: hook.enabled ? "pending" : "pending (webhook disabled: it is sent once enabled)" };
@@ -52,10 +45,10 @@ export function deliveryRoutes({ store, delivery }: AppDeps) {
     .get(
       "/deliveries",
       ({ params, query }) => {
-        mustGet(params.id);
+        webhookOr404(store, params.id);
         const limit = query.limit ?? DEFAULT_LIMIT;
         const { since, until } = parseRange(query.since, query.until, "query");
-        const rows = listDeliveries(sqlite, params.id, {
+        const rows = listDeliveries(store, params.id, {
           status: query.status,
           chatKey: query.chat_id,
           since,
@@ -75,9 +68,9 @@ export function deliveryRoutes({ store, delivery }: AppDeps) {
     .get(
       "/dead-letters",
       ({ params, query }) => {
-        mustGet(params.id);
+        webhookOr404(store, params.id);
         const limit = query.limit ?? DEFAULT_LIMIT;
-        const rows = listDeliveries(sqlite, params.id, { status: "failed", before: decodeCursor(query.cursor), limit: limit + 1 });
+        const rows = listDeliveries(store, params.id, { status: "failed", before: decodeCursor(query.cursor), limit: limit + 1 });
         return pageOf(rows, limit, deliveryView);
       },
       {
@@ -90,9 +83,8 @@ export function deliveryRoutes({ store, delivery }: AppDeps) {
     .get(
       "/deliveries/:delivery_id",
       ({ params }) => {
-        mustGet(params.id);
-        const found = getDelivery(sqlite, params.id, params.delivery_id);
-        if (!found) throw new ApiError("not_found", `No delivery ${params.delivery_id} for webhook ${params.id}.`);
+        webhookOr404(store, params.id);
+        const found = deliveryOr404(store, params.id, params.delivery_id);
         return { ...deliveryView(found.row), attempt_log: found.attempts.map(attemptView) };
       },
       {
@@ -104,11 +96,10 @@ export function deliveryRoutes({ store, delivery }: AppDeps) {
     .post(
       "/deliveries/:delivery_id/replay",
       ({ params, set }) => {
-        const hook = mustGet(params.id);
-        const found = getDelivery(sqlite, params.id, params.delivery_id);
-        if (!found) throw new ApiError("not_found", `No delivery ${params.delivery_id} for webhook ${params.id}.`);
+        const hook = webhookOr404(store, params.id);
+        const found = deliveryOr404(store, hook.id, params.delivery_id);
         if (found.row.status === "in_flight") throw new ApiError("conflict", "This delivery is being attempted right now; replay it once the attempt ends.");
-        const replayed = replayDeliveries(sqlite, hook.id, hook.ordering, { id: params.delivery_id }, Date.now());
+        const replayed = replayDeliveries(store, hook.id, hook.ordering, { id: params.delivery_id }, Date.now());
         delivery.wake();
         set.status = 202;
         return { replayed };
@@ -122,9 +113,9 @@ export function deliveryRoutes({ store, delivery }: AppDeps) {
     .post(
       "/replay",
       ({ params, body, set }) => {
-        const hook = mustGet(params.id);
+        const hook = webhookOr404(store, params.id);
         const { since, until } = parseRange(body.since, body.until, "body");
-        const replayed = replayDeliveries(sqlite, hook.id, hook.ordering, { since: since!, until }, Date.now());
+        const replayed = replayDeliveries(store, hook.id, hook.ordering, { since: since!, until }, Date.now());
         delivery.wake();
         set.status = 202;
         return { replayed };
@@ -139,8 +130,8 @@ export function deliveryRoutes({ store, delivery }: AppDeps) {
     .get(
       "/stats",
       ({ params }) => {
-        const hook = mustGet(params.id);
-        const s = queueStats(sqlite, hook.id);
+        const hook = webhookOr404(store, params.id);
+        const s = queueStats(store, hook.id);
         const now = Date.now();
         return {
           pending: s.pending,

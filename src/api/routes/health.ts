@@ -1,5 +1,6 @@
 import { Elysia } from "elysia";
-import type { AppDeps } from "../app.ts";
+import { checkReadable } from "../../store/db.ts";
+import type { AppDeps } from "../deps.ts";
 import { Health } from "../schemas.ts";
 
 export function healthRoutes({ store, version, startedAt, storage }: AppDeps) {
@@ -9,7 +10,7 @@ export function healthRoutes({ store, version, startedAt, storage }: AppDeps) {
       let database: "ok" | "error" | "full" = "ok";
       let reason: string | undefined;
       try {
-        store.sqlite.query("SELECT 1").get();
+        checkReadable(store);
       } catch (error) {
         database = "error";
         reason = `the database cannot be read: ${(error as Error).message}`;

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { ApiError } from "../../errors.ts";
 import { verifyMediaToken } from "../../mediaToken.ts";
 import { getMedia } from "../../store/media.ts";
-import type { AppDeps } from "../app.ts";
+import type { AppDeps } from "../deps.ts";
 import { ErrorBody, errorResponses } from "../schemas.ts";
 
 /** RFC 6266 filename parameters: an ASCII fallback and the exact UTF-8 name. */
@@ -20,7 +20,7 @@ export function mediaRoutes({ store, media }: AppDeps) {
     ({ params }) => {
       const check = verifyMediaToken(media.key, params.token, Date.now());
       if (!check.ok) throw new ApiError(check.reason === "expired" ? "media_link_expired" : "media_link_invalid");
-      const row = getMedia(store.sqlite, check.mediaId);
+      const row = getMedia(store, check.mediaId);
       const file = row?.status === "ready" && row.path ? join(media.dir, row.path) : null;
       if (!row || !file || !existsSync(file)) throw new ApiError("not_found", "This media is no longer stored.");
       const headers: Record<string, string> = {

@@ -1,5 +1,5 @@
 import { Elysia, t } from "elysia";
-import type { AppDeps } from "../app.ts";
+import type { AppDeps } from "../deps.ts";
 import { errorResponses } from "../schemas.ts";
 
 export function metricsRoutes({ delivery }: AppDeps) {

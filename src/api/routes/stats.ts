@@ -1,6 +1,6 @@
 // How big the store is and what fills it, and whether its disk takes writes.
 import { Elysia } from "elysia";
-import type { AppDeps } from "../app.ts";
+import type { AppDeps } from "../deps.ts";
 import { StorageStats } from "../backupSchemas.ts";
 import { errorResponses } from "../schemas.ts";
 

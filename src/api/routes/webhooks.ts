@@ -1,18 +1,17 @@
 import { Elysia, t } from "elysia";
 import { ApiError } from "../../errors.ts";
 import {
+  changeWebhook,
   deleteWebhook,
-  getWebhook,
   insertWebhook,
   listWebhooks,
   rotateWebhookSecret,
   setWebhookEnabled,
-  updateWebhook,
   type WebhookPatch,
   type WebhookRow,
 } from "../../store/webhooks.ts";
-import { recomputeReady } from "../../store/outbox.ts";
-import type { AppDeps } from "../app.ts";
+import type { AppDeps } from "../deps.ts";
+import { webhookOr404 } from "../notFound.ts";
 import { DEFAULT_LIMIT, decodeCursor, pageOf } from "../pagination.ts";
 import { CreateWebhook, IdParams, PageQuery, PatchWebhook, Webhook, WebhookWithSecret, errorResponses, page } from "../schemas.ts";
 import { webhookView } from "../views.ts";
@@ -44,17 +43,10 @@ function toRow(body: PatchBody): WebhookPatch {
 }
 
 export function webhookRoutes({ store, checkTarget, delivery }: AppDeps) {
-  const { db } = store;
 
   async function assertTarget(url: string): Promise<void> {
     const verdict = await checkTarget(url);
     if (!verdict.ok) throw new ApiError(verdict.code, verdict.message, [{ field: "body.url", message: verdict.message }]);
-  }
-
-  function mustGet(id: string): WebhookRow {
-    const row = getWebhook(db, id);
-    if (!row) throw new ApiError("not_found", `No webhook ${id}.`);
-    return row;
   }
 
   const withSecret = (row: WebhookRow) => ({ ...webhookView(row), secret: row.secret });
@@ -64,7 +56,7 @@ export function webhookRoutes({ store, checkTarget, delivery }: AppDeps) {
       "/",
       async ({ body, set }) => {
         await assertTarget(body.url);
-        const row = insertWebhook(db, { ...toRow(body), url: body.url, events: body.events } as CreateBody & WebhookPatch & { url: string; events: string[] });
+        const row = insertWebhook(store, { ...toRow(body), url: body.url, events: body.events } as CreateBody & WebhookPatch & { url: string; events: string[] });
         set.status = 201;
         return withSecret(row);
       },
@@ -78,11 +70,11 @@ export function webhookRoutes({ store, checkTarget, delivery }: AppDeps) {
       "/",
       ({ query }) => {
         const limit = query.limit ?? DEFAULT_LIMIT;
-        return pageOf(listWebhooks(db, limit + 1, decodeCursor(query.cursor)), limit, (r) => webhookView(r));
+        return pageOf(listWebhooks(store, limit + 1, decodeCursor(query.cursor)), limit, (r) => webhookView(r));
       },
       { query: PageQuery, response: { 200: page(Webhook), ...errorResponses }, detail: { summary: "List webhooks", tags } },
     )
-    .get("/:id", ({ params }) => webhookView(mustGet(params.id)), {
+    .get("/:id", ({ params }) => webhookView(webhookOr404(store, params.id)), {
       params: IdParams,
       response: { 200: Webhook, ...errorResponses },
       detail: { summary: "Get a webhook", tags },
@@ -90,14 +82,9 @@ export function webhookRoutes({ store, checkTarget, delivery }: AppDeps) {
     .patch(
       "/:id",
       async ({ params, body }) => {
-        const before = mustGet(params.id);
+        const before = webhookOr404(store, params.id);
         if (body.url !== undefined) await assertTarget(body.url);
-        const row = store.sqlite.transaction(() => {
-          const updated = updateWebhook(db, params.id, toRow(body));
-          // Heads of the per-chat queues depend on the ordering: recompute them with the change.
-          if (updated && updated.ordering !== before.ordering) recomputeReady(store.sqlite, updated.id, updated.ordering);
-          return updated;
-        })();
+        const row = changeWebhook(store, before.id, toRow(body));
         if (!row) throw new ApiError("not_found", `No webhook ${params.id}.`);
         delivery.wake();
         return webhookView(row);
@@ -112,7 +99,7 @@ export function webhookRoutes({ store, checkTarget, delivery }: AppDeps) {
     .delete(
       "/:id",
       ({ params, set }) => {
-        if (!deleteWebhook(db, params.id)) throw new ApiError("not_found", `No webhook ${params.id}.`);
+        if (!deleteWebhook(store, params.id)) throw new ApiError("not_found", `No webhook ${params.id}.`);
         set.status = 204;
         return null;
       },
@@ -125,8 +112,8 @@ export function webhookRoutes({ store, checkTarget, delivery }: AppDeps) {
     .post(
       "/:id/enable",
       ({ params }) => {
-        mustGet(params.id);
-        const row = setWebhookEnabled(db, params.id, true)!;
+        webhookOr404(store, params.id);
+        const row = setWebhookEnabled(store, params.id, true)!;
         delivery.wake();
         return webhookView(row);
       },
@@ -135,8 +122,8 @@ export function webhookRoutes({ store, checkTarget, delivery }: AppDeps) {
     .post(
       "/:id/disable",
       ({ params }) => {
-        mustGet(params.id);
-        return webhookView(setWebhookEnabled(db, params.id, false, "disabled by an admin")!);
+        webhookOr404(store, params.id);
+        return webhookView(setWebhookEnabled(store, params.id, false, "disabled by an admin")!);
       },
       {
         params: IdParams,
@@ -147,8 +134,8 @@ export function webhookRoutes({ store, checkTarget, delivery }: AppDeps) {
     .post(
       "/:id/rotate-secret",
       ({ params }) => {
-        mustGet(params.id);
-        return withSecret(rotateWebhookSecret(db, params.id)!);
+        webhookOr404(store, params.id);
+        return withSecret(rotateWebhookSecret(store, params.id)!);
       },
       {
         params: IdParams,
