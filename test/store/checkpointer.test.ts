@@ -89,7 +89,8 @@ test("everything written while the thread checkpoints is in the file after close
 });
 
 test("a thread that cannot run: one warning, and the main connection checkpoints by itself", async () => {
-  const broken = join(tempDir("wahook-ckpt-broken-"), "broken.ts");
+  const brokenDir = tempDir("wahook-ckpt-broken-");
+  const broken = join(brokenDir, "broken.ts");
   writeFileSync(broken, "throw new Error('no checkpoints here');\n");
   const c = open({ threadUrl: Bun.pathToFileURL(broken).href });
   c.start();
@@ -103,5 +104,5 @@ test("a thread that cannot run: one warning, and the main connection checkpoints
   await write(3_000, 300);
   expect(statSync(join(dir, "wahook.db-wal")).size).toBeLessThan(8 * 1024 * 1024);
   expect(c.starts).toBe(1);
-  rmSync(broken, { force: true });
+  rmSync(brokenDir, { recursive: true, force: true });
 });
