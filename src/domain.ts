@@ -101,6 +101,8 @@ export const MESSAGE_TYPES = [
   "sticker_pack",
   "groups_v4_invite",
   "newsletter_admin_invite",
+  "newsletter_invite",
+  "scheduled_call",
   "unknown",
 ] as const;
 export type MessageType = (typeof MESSAGE_TYPES)[number];

@@ -12,7 +12,9 @@ export type Kind = keyof proto.IMessage;
 /**
  * Containers around the real content. Baileys' normalizeMessageContent knows most of them
  * but forgets which it opened; a view-once wrapper matters (no download), and it misses
- * botInvokeMessage and lottieStickerMessage.
+ * botInvokeMessage, lottieStickerMessage and the newer FutureProofMessage containers
+ * (questions, bot forwards, group mentions, V4 polls). deviceSentMessage is opened by
+ * Baileys for live messages, but a history chunk can still hold one.
  */
 const WRAPPERS = [
   "ephemeralMessage",
@@ -26,6 +28,16 @@ const WRAPPERS = [
   "groupStatusMessageV2",
   "botInvokeMessage",
   "lottieStickerMessage",
+  "deviceSentMessage",
+  "groupMentionedMessage",
+  "botForwardedMessage",
+  "botTaskMessage",
+  "questionMessage",
+  "questionReplyMessage",
+  "statusAddYours",
+  "limitSharingMessage",
+  "pollCreationMessageV4",
+  "eventCoverImage",
 ] as const satisfies readonly Kind[];
 const VIEW_ONCE_WRAPPERS = new Set<string>(["viewOnceMessage", "viewOnceMessageV2", "viewOnceMessageV2Extension"]);
 
@@ -34,12 +46,24 @@ export function unwrap(message: Content | null | undefined): { content: Content 
   let viewOnce = false;
   // Nested at most a few deep in practice (ephemeral → view once → …); bounded anyway.
   for (let depth = 0; content && depth < 8; depth++) {
-    const wrapper = WRAPPERS.find((w) => (content as Record<string, unknown>)[w]);
+    const wrapper = WRAPPERS.find((w) => (content as Record<string, unknown>)[w]) ?? futureProof(content);
     if (!wrapper) break;
     if (VIEW_ONCE_WRAPPERS.has(wrapper)) viewOnce = true;
     content = (content[wrapper] as { message?: Content | null } | null)?.message ?? null;
   }
   return { content, viewOnce };
+}
+
+/**
+ * A container this build does not name yet: WhatsApp wraps new kinds in FutureProofMessage
+ * ({message: {...}}) so that old clients can still show what is inside. Opened only when it
+ * is the one kind present and not one we read ourselves.
+ */
+function futureProof(content: Content): Kind | undefined {
+  const kinds = Object.keys(content).filter((k) => (content as Record<string, unknown>)[k] != null && !NOT_CONTENT.has(k) && (k === "conversation" || /Mess+age/.test(k)));
+  if (kinds.length !== 1 || KNOWN.has(kinds[0]!)) return undefined;
+  const inner = ((content as Record<string, unknown>)[kinds[0]!] as { message?: unknown }).message;
+  return inner && typeof inner === "object" && !(inner instanceof Uint8Array) ? (kinds[0] as Kind) : undefined;
 }
 
 /** Fields that travel next to the content and are never the content themselves. */
@@ -134,6 +158,19 @@ function parseJson(text: string | null | undefined): Record<string, unknown> | n
   }
 }
 
+/** Long (protobufjs), number, string or null → number. */
+export function toNumber(v: unknown): number | null {
+  if (v === null || v === undefined) return null;
+  if (typeof v === "number") return v;
+  if (typeof v === "string") return Number.isFinite(Number(v)) ? Number(v) : null;
+  if (typeof v === "bigint") return Number(v);
+  if (typeof v === "object" && "low" in v && "high" in v) {
+    const { low, high } = v as { low: number; high: number };
+    return high * 2 ** 32 + (low >>> 0);
+  }
+  return null;
+}
+
 const str = (v: unknown): string | null => (typeof v === "string" && v !== "" ? v : null);
 
 /** The buttons of a native-flow message: what each says and the id its reply carries. */
@@ -192,7 +229,44 @@ const SKIPPED: Partial<Record<Kind, string>> = {
   pollResultSnapshotMessage: "channel poll results",
   requestPhoneNumberMessage: "request to share the phone number (nothing to show)",
   protocolMessage: "protocol message",
+  pollResultSnapshotMessageV3: "channel poll results",
+  pollCreationOptionImageMessage: "picture of a poll option (the poll arrives on its own)",
+  stickerSyncRmrMessage: "sticker sync between the user's devices",
+  messageHistoryBundle: "bundle of earlier messages shared with a new group member",
+  scheduledCallEditMessage: "notice: a scheduled call was changed or cancelled",
+  statusStickerInteractionMessage: "notice: a sticker reaction to a status",
 };
+
+/** Every kind read here by name; futureProof() opens only the others. */
+export const KNOWN = new Set<string>([
+  ...WRAPPERS,
+  ...Object.keys(SKIPPED),
+  ...Object.keys(OWN_MEDIA),
+  "conversation", "extendedTextMessage", "stickerPackMessage", "locationMessage", "liveLocationMessage", "contactMessage",
+  "contactsArrayMessage", "reactionMessage", "pollCreationMessage", "pollCreationMessageV2", "pollCreationMessageV3",
+  "pollCreationMessageV5", "pollUpdateMessage", "buttonsResponseMessage", "listResponseMessage", "templateButtonReplyMessage",
+  "interactiveResponseMessage", "buttonsMessage", "listMessage", "interactiveMessage", "templateMessage", "highlyStructuredMessage",
+  "orderMessage", "productMessage", "eventMessage", "groupInviteMessage", "newsletterAdminInviteMessage",
+  "newsletterFollowerInviteMessageV2", "callLogMesssage", "bcallMessage", "scheduledCallCreationMessage", "requestPaymentMessage",
+  "sendPaymentMessage", "declinePaymentRequestMessage", "cancelPaymentRequestMessage", "paymentInviteMessage", "invoiceMessage",
+  "richResponseMessage", "statusQuestionAnswerMessage", "questionResponseMessage", "statusQuotedMessage",
+]);
+
+const PAYMENT_NOTICE: Partial<Record<Kind, string>> = {
+  declinePaymentRequestMessage: "payment request declined",
+  cancelPaymentRequestMessage: "payment request cancelled",
+  paymentInviteMessage: "invitation to send payments",
+};
+
+function templateText(t: proto.Message.ITemplateMessage | null | undefined): string | null {
+  const h = t?.hydratedTemplate ?? t?.hydratedFourRowTemplate;
+  const four = t?.fourRowTemplate;
+  return (
+    lines(h?.hydratedTitleText, h?.hydratedContentText, h?.hydratedFooterText) ??
+    lines(four?.content?.namespace, four?.footer?.namespace) ??
+    lines(t?.interactiveMessageTemplate?.body?.text, t?.interactiveMessageTemplate?.footer?.text)
+  );
+}
 
 export function describe(content: Content, kind: Kind): Described {
   const skip = SKIPPED[kind];
@@ -276,14 +350,13 @@ export function describe(content: Content, kind: Kind): Described {
       const text = lines(i.header?.title, i.header?.subtitle, i.body?.text, i.footer?.text) ?? lines(card?.header?.title, card?.body?.text, card?.footer?.text);
       return { ...base("interactive", text, i.header?.imageMessage?.caption || i.header?.videoMessage?.caption || null), choices };
     }
-    case "templateMessage": {
-      const t = content.templateMessage!;
-      const h = t.hydratedTemplate ?? t.hydratedFourRowTemplate;
-      const four = t.fourRowTemplate;
-      const text =
-        lines(h?.hydratedTitleText, h?.hydratedContentText, h?.hydratedFooterText) ??
-        lines(four?.content?.namespace, four?.footer?.namespace) ??
-        lines(t.interactiveMessageTemplate?.body?.text, t.interactiveMessageTemplate?.footer?.text);
+    case "templateMessage":
+    case "highlyStructuredMessage": {
+      // A highly structured message is the older template form; its hydrated copy is a template.
+      const t = kind === "templateMessage" ? content.templateMessage! : content.highlyStructuredMessage!.hydratedHsm;
+      const h = t?.hydratedTemplate ?? t?.hydratedFourRowTemplate;
+      const hsm = content.highlyStructuredMessage;
+      const text = templateText(t) ?? (hsm ? lines(...(hsm.localizableParams ?? []).map((p) => p.default)) : null);
       return { ...base("notification_template", text), choices: templateChoices(h) };
     }
     case "orderMessage": {
@@ -315,6 +388,37 @@ export function describe(content: Content, kind: Kind): Described {
     case "requestPaymentMessage":
     case "sendPaymentMessage":
       return base("payment", content.requestPaymentMessage?.noteMessage?.extendedTextMessage?.text ?? content.sendPaymentMessage?.noteMessage?.extendedTextMessage?.text ?? null);
+    case "declinePaymentRequestMessage":
+    case "cancelPaymentRequestMessage":
+    case "paymentInviteMessage":
+      return base("payment", PAYMENT_NOTICE[kind]!);
+    case "invoiceMessage":
+      return base("payment", lines(content.invoiceMessage?.note) ?? "invoice");
+    case "newsletterFollowerInviteMessageV2": {
+      const n = content.newsletterFollowerInviteMessageV2!;
+      return base("newsletter_invite", lines(n.newsletterName, n.caption));
+    }
+    case "bcallMessage": {
+      const b = content.bcallMessage!;
+      const what = b.mediaType === proto.Message.BCallMessage.MediaType.VIDEO ? "video chat" : "voice chat";
+      return base("call_log", lines(what, b.caption));
+    }
+    case "scheduledCallCreationMessage": {
+      const c = content.scheduledCallCreationMessage!;
+      const at = toNumber(c.scheduledTimestampMs) ?? 0;
+      const what = `${c.callType === proto.Message.ScheduledCallCreationMessage.CallType.VIDEO ? "video" : "voice"} call${at > 0 ? ` at ${new Date(at).toISOString()}` : ""}`;
+      return base("scheduled_call", lines(c.title, what));
+    }
+    case "richResponseMessage": {
+      // Meta AI's answers: text pieces between tables, code and pictures.
+      const parts = (content.richResponseMessage?.submessages ?? []).map((m) => m.messageText);
+      return base("chat", lines(...parts));
+    }
+    case "statusQuestionAnswerMessage":
+    case "questionResponseMessage":
+    case "statusQuotedMessage":
+      // Answers to a question (in a status or a channel) and replies quoting a status: their words.
+      return base("chat", (content[kind] as { text?: string | null }).text || null);
     default: {
       // A kind this version does not know yet: delivered if it says something a person can read.
       const text = anyText(content[kind]);

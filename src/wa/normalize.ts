@@ -3,7 +3,7 @@
 // from our own tables; nothing here asks WhatsApp.
 import { proto, type WAMessage, type WAMessageKey } from "baileys";
 import type { EventType, GeoPoint, MediaRef, Message, MessageStatusChange, MessageStatusName, MessageType, Party } from "../domain.ts";
-import { describe, kindOf, mediaOf, unwrap, type Described } from "./content.ts";
+import { describe, kindOf, mediaOf, toNumber, unwrap, type Described } from "./content.ts";
 import { isGroupJid, isLid, isPn, mappingOf, personChatId, userOf, type LidMapping } from "./jids.ts";
 import { readVote, storedPoll } from "./pollVote.ts";
 
@@ -45,19 +45,6 @@ const MISSED_CALLS = new Map<number, string>([
   [Stub.CALL_MISSED_GROUP_VOICE, "missed group voice call"],
   [Stub.CALL_MISSED_GROUP_VIDEO, "missed group video call"],
 ]);
-
-/** Long (protobufjs), number, string or null → number. */
-export function toNumber(v: unknown): number | null {
-  if (v === null || v === undefined) return null;
-  if (typeof v === "number") return v;
-  if (typeof v === "string") return Number.isFinite(Number(v)) ? Number(v) : null;
-  if (typeof v === "bigint") return Number(v);
-  if (typeof v === "object" && "low" in v && "high" in v) {
-    const { low, high } = v as { low: number; high: number };
-    return high * 2 ** 32 + (low >>> 0);
-  }
-  return null;
-}
 
 interface ProtoClass {
   toObject(message: unknown, options: Record<string, unknown>): unknown;

@@ -215,6 +215,8 @@ describe("buildPayload: text, caption and file name by message type", () => {
     ["sticker_pack", "T", null, null],
     ["groups_v4_invite", "T", null, null],
     ["newsletter_admin_invite", "T", null, null],
+    ["newsletter_invite", "T", null, null],
+    ["scheduled_call", "T", null, null],
     ["protocol", "T", null, null],
     ["e2e_notification", "T", null, null],
     ["notification_template", "T", null, null],
