@@ -81,8 +81,21 @@ function contextInfoOf(content: proto.IMessage, key: keyof proto.IMessage): prot
   return inner && typeof inner === "object" ? (inner.contextInfo ?? null) : null;
 }
 
+/**
+ * A message sent to a broadcast list reaches each recipient as `<list>@broadcast` with its
+ * sender as participant, and the recipient's phone shows it in the chat with the sender: so
+ * does the payload. The user's own broadcasts stay skipped: their key does not say who got them.
+ */
+export function asSeenByRecipient(key: WAMessageKey): WAMessageKey {
+  const remote = key.remoteJid;
+  if (!remote?.endsWith("@broadcast") || remote === "status@broadcast" || key.fromMe) return key;
+  if (!isPn(key.participant) && !isLid(key.participant)) return key;
+  const alt = (key as { participantAlt?: string | null }).participantAlt;
+  return { ...key, remoteJid: key.participant, remoteJidAlt: alt ?? undefined, participant: undefined, participantAlt: undefined } as WAMessageKey;
+}
+
 export function normalizeMessage(msg: WAMessage, ctx: NormalizeContext, opts: { history: boolean }): Normalized {
-  const key = msg.key;
+  const key = asSeenByRecipient(msg.key);
   const remote = key.remoteJid;
   if (!remote || !key.id) return { kind: "skip", reason: "no chat or id" };
   if (remote === "status@broadcast") return { kind: "skip", reason: "status broadcast" };

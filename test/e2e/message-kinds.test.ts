@@ -92,3 +92,14 @@ test("a delivery sent again (a retry) carries the same bytes, media link include
   expect(second!.headers["webhook-id"]).toBe(first!.headers["webhook-id"]!);
   expect(second!.body).toBe(first!.body);
 }, 30_000);
+
+test("a message received through a contact's broadcast list arrives in the chat with that contact", async () => {
+  const direct = await send({ kind: "text", text: "before the list" });
+  const listed = await send({ kind: "text", text: "weekly menu", broadcast: "1715150681@broadcast", pushName: "Menu Shop" });
+  await rig.sink.waitFor(() => !!delivered(listed.id), 20_000);
+  const before = delivered(direct.id);
+  const body = delivered(listed.id);
+  expect(body).toMatchObject({ chat_id: `${CONTACT}@c.us`, chat_type: "individual", direction: "received", sender: { phone: CONTACT }, message: { type: "chat", text: "weekly menu" } });
+  // Same chat, so the same per-chat sequence: one after the direct message.
+  expect(body.seq).toBe(before.seq + 1);
+}, 30_000);

@@ -48,6 +48,7 @@ async function sendMessage(emu: StartedEmulator, phone: string, b: Json) {
 		pushName: b.pushName as string | undefined,
 		via: b.via as Envelope['via'],
 		group: b.group as string | undefined,
+		broadcast: b.broadcast as string | undefined,
 		fromMe: b.fromMe === true,
 		to: b.to as string | undefined,
 		id: b.id as string | undefined,
@@ -55,6 +56,7 @@ async function sendMessage(emu: StartedEmulator, phone: string, b: Json) {
 		undecryptable: b.undecryptable as Envelope['undecryptable']
 	};
 	if (env.undecryptable && !['retry', 'withhold'].includes(env.undecryptable)) throw new HttpError(400, 'undecryptable is "retry" or "withhold"');
+	if (env.broadcast !== undefined && (!/^\d+@broadcast$/.test(env.broadcast) || env.fromMe || env.group)) throw new HttpError(400, 'broadcast is a list id like 1715150681@broadcast, for a message from a contact');
 	const kind = String(b.kind ?? 'text');
 	if (kind === 'raw') {
 		if (!b.message || typeof b.message !== 'object') throw new HttpError(400, 'raw needs message (proto JSON)');

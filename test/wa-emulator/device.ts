@@ -17,6 +17,9 @@ export type Envelope = {
 	pushName?: string;
 	via?: Via;
 	group?: string;
+	/** a broadcast list (`<id>@broadcast`) the contact sent this through: WhatsApp addresses it
+	 * from the list with the contact as participant, encrypted 1:1 like a direct message */
+	broadcast?: string;
 	fromMe?: boolean;
 	/** recipient of a fromMe message (phone number) */
 	to?: string;
@@ -91,6 +94,13 @@ export function envelope(emu: Emulator, account: Account, env: Envelope, message
 			out: (d, copy) => groupStanza(c.identity, d, env.group!, attrs, message, copy)
 		};
 	}
+	if (env.broadcast) {
+		const attrs = { ...base, from: env.broadcast, participant: sender, notify: c.pushName, addressing_mode: via, ...(via === 'lid' ? { participant_pn: pnJid(c.phone) } : { participant_lid: lidJid(c.lid) }) };
+		return {
+			sent: { id, t, key: { remoteJid: env.broadcast, fromMe: false, id, participant: sender } },
+			out: async (d, copy) => ({ tag: 'message', attrs, content: [await pairwise(c.identity, d, message, copy)] })
+		};
+	}
 	const attrs: Record<string, string> = { ...base, from: sender, notify: c.pushName, addressing_mode: via, ...alt };
 	return {
 		sent: { id, t, key: { remoteJid: sender, fromMe: false, id } },
@@ -128,14 +138,16 @@ async function groupStanza(identity: Identity, d: LinkedDevice, group: string, a
 function rawEnvelope(emu: Emulator, o: RawSend): Envelope {
 	const key = o.key ?? {};
 	const group = o.group ?? (key.remoteJid?.endsWith('@g.us') ? key.remoteJid : undefined);
+	const broadcast = o.broadcast ?? (key.remoteJid?.endsWith('@broadcast') ? key.remoteJid : undefined);
 	const fromMe = o.fromMe ?? key.fromMe ?? false;
-	const addressed = group ? key.participant : key.remoteJid;
+	const addressed = group || broadcast ? key.participant : key.remoteJid;
 	// the contact the key names (unknown LIDs name nobody)
 	const phone = addressed && !(fromMe && group) ? emu.personForJid(addressed)?.phone : undefined;
 	return {
 		...o,
 		id: o.id ?? key.id,
 		group,
+		broadcast,
 		fromMe,
 		from: o.from ?? (fromMe ? undefined : phone),
 		to: o.to ?? (fromMe && !group ? phone : undefined),

@@ -77,6 +77,27 @@ describe("who: chat id, title, sender, participants", () => {
       ["message.received"],
     ],
     [
+      // The recipient's phone shows a broadcast list's message in the chat with its sender.
+      "received through someone's broadcast list: in the chat with the sender",
+      live({ remoteJid: "1715150681@broadcast", participant: pn(ALICE.phone) }, { conversation: "weekly menu" }, { pushName: "Alice" }),
+      {},
+      {
+        chatId: `${ALICE.phone}@c.us`,
+        chatType: "individual",
+        direction: "received",
+        sender: { phone: ALICE.phone, wa_name: "Alice" },
+        participants: [{ phone: ALICE.phone, wa_name: "Alice" }, me],
+      },
+      ["message.received"],
+    ],
+    [
+      "received through a broadcast list, sender by LID with the phone beside it",
+      live({ remoteJid: "1715150681@broadcast", participant: `${ALICE.lid}@lid`, participantAlt: pn(ALICE.phone) } as never, { conversation: "weekly menu" }),
+      {},
+      { chatId: `${ALICE.phone}@c.us`, chatType: "individual", sender: { phone: ALICE.phone } },
+      ["message.received"],
+    ],
+    [
       "1:1 by LID with the phone in remoteJidAlt: phone, never the LID",
       live({ remoteJid: lid(ALICE.lid), remoteJidAlt: pn(ALICE.phone) }, { conversation: "hi" }, { pushName: "Alice" }),
       {},
@@ -315,7 +336,8 @@ describe("skipped: not a chat message", () => {
   const cases: [string, WAMessage][] = [
     ["status update", live({ remoteJid: "status@broadcast", participant: pn(ALICE.phone) }, { conversation: "my story" })],
     ["newsletter (channel) post", live({ remoteJid: "120363144038483540@newsletter" }, { conversation: "news" })],
-    ["broadcast list", live({ remoteJid: "1715150681@broadcast" }, { conversation: "to all" })],
+    ["the user's own message to a broadcast list (the key does not say who got it)", live({ remoteJid: "1715150681@broadcast", participant: pn(ME.phone), fromMe: true }, { conversation: "to all" })],
+    ["broadcast list message naming no sender", live({ remoteJid: "1715150681@broadcast" }, { conversation: "to all" })],
     ["history sync notification", live({ remoteJid: pn(ME.phone), fromMe: true }, { protocolMessage: { type: PM.HISTORY_SYNC_NOTIFICATION, historySyncNotification: { chunkOrder: 1 } } })],
     ["app state key share", live({ remoteJid: pn(ME.phone), fromMe: true }, { protocolMessage: { type: PM.APP_STATE_SYNC_KEY_SHARE, appStateSyncKeyShare: { keys: [] } } })],
     ["disappearing timer changed", live({}, { protocolMessage: { type: PM.EPHEMERAL_SETTING, ephemeralExpiration: 604800 } })],
