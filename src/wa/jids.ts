@@ -9,9 +9,11 @@ type MaybeJid = string | null | undefined;
 /** The user part (phone digits or LID), without server or device; null when there is none. */
 export const userOf = (jid: MaybeJid): string | null => (jid ? (jidDecode(jid)?.user ?? null) : null);
 
-export const isLid = (jid: MaybeJid): jid is string => !!jid && jid.endsWith("@lid");
+// `@hosted` and `@hosted.lid` are the same two forms for a device WhatsApp hosts for a
+// business (the Cloud API side of a number that also runs the app): same user part.
+export const isLid = (jid: MaybeJid): jid is string => !!jid && (jid.endsWith("@lid") || jid.endsWith("@hosted.lid"));
 
-export const isPn = (jid: MaybeJid): jid is string => !!jid && jid.endsWith("@s.whatsapp.net");
+export const isPn = (jid: MaybeJid): jid is string => !!jid && (jid.endsWith("@s.whatsapp.net") || jid.endsWith("@hosted"));
 
 export const isGroupJid = (jid: MaybeJid): jid is string => !!jid && jid.endsWith("@g.us");
 

@@ -77,6 +77,13 @@ describe("who: chat id, title, sender, participants", () => {
       ["message.received"],
     ],
     [
+      "from a business's hosted (Cloud API) device: the phone in the jid is the chat",
+      live({ remoteJid: `${ALICE.phone}:99@hosted` }, { conversation: "your order shipped" }),
+      {},
+      { chatId: `${ALICE.phone}@c.us`, chatType: "individual", sender: { phone: ALICE.phone } },
+      ["message.received"],
+    ],
+    [
       // The recipient's phone shows a broadcast list's message in the chat with its sender.
       "received through someone's broadcast list: in the chat with the sender",
       live({ remoteJid: "1715150681@broadcast", participant: pn(ALICE.phone) }, { conversation: "weekly menu" }, { pushName: "Alice" }),
