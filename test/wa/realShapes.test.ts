@@ -4,6 +4,7 @@
 // or is skipped by a documented rule; nothing arrives as an empty `unknown`, and a download
 // is promised only where WhatsApp says where the bytes are.
 import { describe, expect, test } from "bun:test";
+import { proto } from "baileys";
 import { buildPayload } from "../../src/delivery/payload.ts";
 import { normalizeMessage, type NormalizeContext } from "../../src/wa/normalize.ts";
 import { asUpsert, REAL_MESSAGES } from "../support/realMessages.ts";
@@ -214,5 +215,54 @@ describe("the structure receivers ask for", () => {
       const m = deliver(name).payload!.message;
       expect({ name, view_once: m.view_once, file_url: m.file_url }).toEqual({ name, view_once: true, file_url: null });
     }
+  });
+});
+
+describe("real shapes with fields missing or odd", () => {
+  // Each real shape, mutated the way a newer or buggier client might send it (fields gone,
+  // emptied, zeroed, replaced by other values of the wire's types), then decoded by
+  // protobufjs as Baileys does: normalize and payload never throw, so no message is lost to
+  // an exception in our own code (events.ts could only log it).
+  test("40 mutations of each fixture: a message or a skip, never an exception", () => {
+    let seed = 7;
+    const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+    const odd = [null, undefined, "", 0, -1, 2 ** 53, "x", [], {}, true, [null], { message: null }, "🙂🙂"];
+    const mutate = (o: unknown): unknown => {
+      if (o === null || typeof o !== "object") return rnd() < 0.1 ? odd[Math.floor(rnd() * odd.length)] : o;
+      if (Array.isArray(o)) return o.map(mutate);
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(o)) {
+        const r = rnd();
+        if (r < 0.05) continue;
+        out[k] = r < 0.12 ? odd[Math.floor(rnd() * odd.length)] : mutate(v);
+      }
+      return out;
+    };
+    const thrown: string[] = [];
+    let tried = 0;
+    for (let round = 0; round < 40; round++) {
+      for (const fixture of REAL_MESSAGES) {
+        let msg: ReturnType<typeof asUpsert>;
+        try {
+          const plain = proto.WebMessageInfo.toObject(proto.WebMessageInfo.fromObject(asUpsert(fixture)), { longs: Number, bytes: Array });
+          msg = proto.WebMessageInfo.fromObject(mutate(plain) as object) as never;
+        } catch {
+          continue; // not something the wire can carry
+        }
+        if (!msg.key) continue;
+        tried++;
+        try {
+          const result = normalizeMessage(msg, context, { history: round % 3 === 0 });
+          if (result.kind === "message") {
+            const format = round % 2 ? "raw" : "cooby";
+            JSON.stringify(buildPayload({ event: result.events[0]! as never, message: result.message, seq: 1, format, account: { id: "acc_1", phone: null, email: null }, fileUrl: null }));
+          }
+        } catch (error) {
+          thrown.push(`${fixture.name}: ${(error as Error).message}`);
+        }
+      }
+    }
+    expect(tried).toBeGreaterThan(3000);
+    expect(thrown).toEqual([]);
   });
 });
