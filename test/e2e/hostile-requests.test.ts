@@ -15,6 +15,8 @@ const ID = "x_06H0TK2F3M4PQ9QXCGMARXVFNB";
 let bin: RunningBinary;
 let port: number;
 let operations: { method: string; path: string; isPublic: boolean }[];
+/** The OpenAPI paths as documented (with `{id}` placeholders), and their methods. */
+let specPaths: Record<string, string[]>;
 
 beforeAll(async () => {
   const { dir, exe } = await binaryInEmptyDir();
@@ -24,6 +26,7 @@ beforeAll(async () => {
     security: unknown[];
     paths: Record<string, Record<string, { security?: unknown[] }>>;
   };
+  specPaths = Object.fromEntries(Object.entries(spec.paths).map(([path, ops]) => [path, Object.keys(ops).map((m) => m.toUpperCase())]));
   operations = Object.entries(spec.paths).flatMap(([path, ops]) =>
     Object.entries(ops).map(([method, op]) => ({
       method: method.toUpperCase(),
@@ -69,6 +72,19 @@ const variants: Record<string, Variant> = {
   "empty bearer": (m, p) => v11(m, p, "Host: localhost", "Authorization: Bearer "),
   "basic auth with the key": (m, p) => v11(m, p, "Host: localhost", `Authorization: Basic ${btoa(`admin:${KEY}`)}`),
   "key in the query": (m, p) => v11(m, `${p}?api_key=${KEY}`, "Host: localhost"),
+  "HEAD instead of the method": (_m, p) => v11("HEAD", p, "Host: localhost"),
+  "OPTIONS instead of the method": (_m, p) => v11("OPTIONS", p, "Host: localhost"),
+  "method override header": (m, p) => v11("POST", p, "Host: localhost", `X-HTTP-Method-Override: ${m}`),
+  "backslashes": (m, p) => v11(m, p.replace(/\//g, "\\"), "Host: localhost"),
+  "semicolon path parameter": (m, p) => v11(m, p.replace("/v1/", "/v1;a=b/"), "Host: localhost"),
+  "encoded dot-dot segment": (m, p) => v11(m, `/x/%2e%2e${p}`, "Host: localhost"),
+  "encoded NUL at the end": (m, p) => v11(m, `${p}%00`, "Host: localhost"),
+  "userinfo in Host": (m, p) => v11(m, p, "Host: localhost:1@evil"),
+  "absolute-form https target": (m, p) => v11(m, `https://other${p}`, "Host: x"),
+  "rewrite headers naming a public path": (m, p) => v11(m, p, "Host: localhost", "X-Original-URL: /health", "X-Rewrite-URL: /health", "X-Forwarded-Prefix: /health"),
+  "two Authorization headers": (m, p) => v11(m, p, "Host: localhost", "Authorization: Bearer x", `Authorization: Bearer ${KEY.slice(0, -1)}`),
+  "the key with a suffix": (m, p) => v11(m, p, "Host: localhost", `Authorization: Bearer ${KEY}x`),
+  "the key without its last character": (m, p) => v11(m, p, "Host: localhost", `Authorization: Bearer ${KEY.slice(0, -1)}`),
 };
 
 function assertNoLeak(res: RawResponse): void {
@@ -92,6 +108,30 @@ describe("without a key, whatever the request line and headers", () => {
       }
     expect(wrong).toEqual([]);
     expect(sent).toBe(protectedOps.length * Object.keys(variants).length);
+  });
+
+  test("a second request hidden in the body (Content-Length beside chunked) never gets an answer of its own", async () => {
+    const hidden = "GET /v1/api-keys HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    for (const framing of [
+      ["Content-Length: 4", "Transfer-Encoding: chunked"],
+      ["Transfer-Encoding: chunked", "Content-Length: 4"],
+      ["Transfer-Encoding: chunked, identity"],
+      ["Content-Length: 0", "Content-Length: 50"],
+    ]) {
+      const res = await rawRequest(port, `POST /health HTTP/1.1\r\nHost: localhost\r\n${framing.map((h) => `${h}\r\n`).join("")}\r\n0\r\n\r\n${hidden}`);
+      // At most one answer, and never the protected listing.
+      expect((res.raw.match(/HTTP\/1\.[01] \d{3}/g) ?? []).length).toBeLessThanOrEqual(1);
+      expect(res.raw).not.toContain("whk_");
+      expect(res.status).not.toBe(500);
+    }
+  });
+
+  test("request lines Bun's parser refuses get 400/505 or a closed connection from Bun itself, never an answer from a route", async () => {
+    for (const line of ["GET\t/v1/api-keys HTTP/1.1", "GET /v1/api-keys HTTP/2.0", "GET /v1/api-keys", "get /v1/api-keys HTTP/1.1", "post /v1/api-keys HTTP/1.1"]) {
+      const res = await rawRequest(port, `${line}\r\nHost: localhost\r\n\r\n`);
+      expect([0, 400, 505]).toContain(res.status);
+      expect(res.raw).not.toContain("whk_");
+    }
   });
 
   test("the plain request without a key is 401 on every protected route (the variants are not all 404s)", async () => {
@@ -178,4 +218,30 @@ describe("hostile bodies on every route that writes", () => {
     expect(healthMs.length).toBeGreaterThan(20);
     expect(Math.max(...healthMs)).toBeLessThan(100);
   }, 60_000);
+});
+
+describe("hostile path ids and query strings, with the key", () => {
+  test("every operation answers a JSON 4xx or its normal answer, never a 5xx, an HTML page or a stack", async () => {
+    const ids = ["x", "%00", "%FF", "..%2F..%2Fwahook.db", "'%20OR%201=1--", "%F0%9F%92%A9", "a".repeat(2_000)];
+    const queries = ["", "?limit=-1", "?limit=1e400", "?limit=abc", "?limit=99999999999999999999", "?cursor=%00", "?since=notadate", "?limit=1&limit=2", "?purge=maybe", "?status=__proto__"];
+    const wrong: string[] = [];
+    let sent = 0;
+    for (const [path, methods] of Object.entries(specPaths))
+      for (const method of methods) {
+        if (path === "/") continue; // the admin page is HTML by design
+        // Creating things (an account would start pairing) is the bodies' test; here only ids and queries vary.
+        if (method !== "GET" && !path.includes("{")) continue;
+        for (const id of ids)
+          for (const query of method === "GET" ? queries : [""]) {
+            const url = `${bin.url}${path.replace(/\{[^}]+\}/g, id)}${query}`;
+            const res = await fetch(url, { method, headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json" }, body: method === "GET" || method === "DELETE" ? undefined : "{}" });
+            const text = await res.text();
+            sent++;
+            const html = (res.headers.get("content-type") ?? "").includes("html") && !path.startsWith("/swagger");
+            if (res.status >= 500 || html || /node_modules|\.ts:\d+|\/work\//.test(text)) wrong.push(`${method} ${url.slice(bin.url.length, bin.url.length + 90)} → ${res.status} ${text.slice(0, 100)}`);
+          }
+      }
+    expect(wrong).toEqual([]);
+    expect(sent).toBeGreaterThan(1_000);
+  });
 });
