@@ -94,18 +94,23 @@ const OWN_MEDIA: Partial<Record<Kind, MediaType>> = {
   stickerMessage: "sticker",
 };
 
-/** Business messages carry their picture, video or file in a header. */
-function headerOf(content: Content): Content | null {
+/**
+ * Business messages carry their picture, video or file in a header; a carousel's cards each
+ * have one, and the first card's is the one shown first.
+ */
+function headersOf(content: Content): Content[] {
   const t = content.templateMessage;
-  return (
-    content.buttonsMessage ??
-    content.interactiveMessage?.header ??
-    t?.hydratedTemplate ??
-    t?.hydratedFourRowTemplate ??
-    t?.fourRowTemplate ??
-    (content.productMessage?.product?.productImage ? { imageMessage: content.productMessage.product.productImage } : null) ??
-    null
-  ) as Content | null;
+  const i = content.interactiveMessage;
+  const headers = [
+    content.buttonsMessage,
+    i?.header,
+    i?.carouselMessage?.cards?.[0]?.header,
+    t?.hydratedTemplate,
+    t?.hydratedFourRowTemplate,
+    t?.fourRowTemplate,
+    content.productMessage?.product?.productImage ? { imageMessage: content.productMessage.product.productImage } : null,
+  ];
+  return headers.filter((h): h is NonNullable<typeof h> => !!h) as Content[];
 }
 
 /**
@@ -114,10 +119,7 @@ function headerOf(content: Content): Content | null {
  * message and a business message without a header have none: no download is queued.
  */
 export function mediaOf(content: Content): { kind: Kind; type: MediaType; field: MediaField } | null {
-  const sources: Content[] = [content];
-  const header = headerOf(content);
-  if (header) sources.push(header);
-  for (const source of sources) {
+  for (const source of [content, ...headersOf(content)]) {
     for (const [kind, type] of Object.entries(OWN_MEDIA) as [Kind, MediaType][]) {
       const field = (source as Record<string, unknown>)[kind] as MediaField | null | undefined;
       if (field?.mediaKey && (field.directPath || field.url)) return { kind, type, field };
@@ -125,6 +127,14 @@ export function mediaOf(content: Content): { kind: Kind; type: MediaType; field:
   }
   return null;
 }
+
+/**
+ * Kinds a view-once wrapper really hides. Bots also wrap buttons, lists and templates in
+ * viewOnceMessage only to make them render; the phone shows those (and their header
+ * pictures) like any other business message.
+ */
+const VIEW_ONCE_KINDS = new Set<string>(["imageMessage", "videoMessage", "audioMessage", "ptvMessage"]);
+export const hidesOnce = (kind: Kind | null): boolean => kind !== null && VIEW_ONCE_KINDS.has(kind);
 
 export type EncryptedVote = { pollId: string; pollKey: proto.IMessageKey | null; encPayload: Uint8Array; encIv: Uint8Array };
 
@@ -345,9 +355,10 @@ export function describe(content: Content, kind: Kind): Described {
     }
     case "interactiveMessage": {
       const i = content.interactiveMessage!;
-      const card = i.carouselMessage?.cards?.[0];
-      const choices = nativeFlowChoices(i.nativeFlowMessage?.buttons ?? card?.nativeFlowMessage?.buttons);
-      const text = lines(i.header?.title, i.header?.subtitle, i.body?.text, i.footer?.text) ?? lines(card?.header?.title, card?.body?.text, card?.footer?.text);
+      // A carousel: its own words, then each card's, left to right as the phone shows them.
+      const cards = i.carouselMessage?.cards ?? [];
+      const choices = [i.nativeFlowMessage, ...cards.map((c) => c.nativeFlowMessage)].flatMap((f) => nativeFlowChoices(f?.buttons));
+      const text = lines(i.header?.title, i.header?.subtitle, i.body?.text, i.footer?.text, ...cards.flatMap((c) => [c.header?.title, c.header?.subtitle, c.body?.text, c.footer?.text]));
       return { ...base("interactive", text, i.header?.imageMessage?.caption || i.header?.videoMessage?.caption || null), choices };
     }
     case "templateMessage":

@@ -3,7 +3,7 @@
 // from our own tables; nothing here asks WhatsApp.
 import { proto, type WAMessage, type WAMessageKey } from "baileys";
 import type { EventType, GeoPoint, MediaRef, Message, MessageStatusChange, MessageStatusName, MessageType, Party } from "../domain.ts";
-import { describe, kindOf, mediaOf, toNumber, unwrap, type Described } from "./content.ts";
+import { describe, hidesOnce, kindOf, mediaOf, toNumber, unwrap, type Described } from "./content.ts";
 import { isGroupJid, isLid, isPn, mappingOf, personChatId, userOf, type LidMapping } from "./jids.ts";
 import { readVote, storedPoll } from "./pollVote.ts";
 
@@ -82,6 +82,20 @@ function contextInfoOf(content: proto.IMessage, key: keyof proto.IMessage): prot
 }
 
 /**
+ * A message the phone kept as a FUTUREPROOF stub (a kind it could not show when it got it)
+ * still carries that content, encoded, in futureproofData: read it as the message.
+ */
+function futureproofContent(msg: WAMessage): proto.IMessage | null {
+  const data = msg.futureproofData;
+  if (msg.messageStubType !== Stub.FUTUREPROOF || !data?.length) return null;
+  try {
+    return proto.Message.decode(data);
+  } catch {
+    return null;
+  }
+}
+
+/**
  * A message sent to a broadcast list reaches each recipient as `<list>@broadcast` with its
  * sender as participant, and the recipient's phone shows it in the chat with the sender: so
  * does the payload. The user's own broadcasts stay skipped: their key does not say who got them.
@@ -90,7 +104,9 @@ export function asSeenByRecipient(key: WAMessageKey): WAMessageKey {
   const remote = key.remoteJid;
   if (!remote?.endsWith("@broadcast") || remote === "status@broadcast" || key.fromMe) return key;
   if (!isPn(key.participant) && !isLid(key.participant)) return key;
-  const alt = (key as { participantAlt?: string | null }).participantAlt;
+  // Baileys names the sender's other form in remoteJidAlt when the chat is not a group.
+  const k = key as { participantAlt?: string | null; remoteJidAlt?: string | null };
+  const alt = k.participantAlt ?? k.remoteJidAlt;
   return { ...key, remoteJid: key.participant, remoteJidAlt: alt ?? undefined, participant: undefined, participantAlt: undefined } as WAMessageKey;
 }
 
@@ -115,7 +131,7 @@ export function normalizeMessage(msg: WAMessage, ctx: NormalizeContext, opts: { 
   const nameOf = (phone: string | null) => (phone ? (ctx.savedName(phone) ?? ctx.pushName(phone)) : null);
 
   // ---- content ------------------------------------------------------------------------
-  const unwrapped = unwrap(msg.message);
+  const unwrapped = unwrap(msg.message ?? futureproofContent(msg));
   let content = unwrapped.content;
   let events: EventType[] = [];
   let read: Read | null = null;
@@ -208,7 +224,7 @@ export function normalizeMessage(msg: WAMessage, ctx: NormalizeContext, opts: { 
   let media: MediaRef | null = null;
   let location: GeoPoint | null = null;
   let reaction: Message["reaction"] = null;
-  let viewOnce = unwrapped.viewOnce;
+  let viewOnce = unwrapped.viewOnce && hidesOnce(contentKey);
   if (content && contentKey) {
     const bytes = mediaOf(content);
     viewOnce ||= !!bytes?.field.viewOnce;

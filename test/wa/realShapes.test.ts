@@ -87,7 +87,9 @@ const EXPECTED: [string, Expected][] = [
   ["botInvokeMessage-wrapping-extendedText", { type: "chat", text: "@491700000053", media: false }],
   ["viewOnceMessage-imageMessage", { type: "image", text: "sek\" mariki pulang", media: false }],
   ["viewOnceMessage-videoMessage", { type: "video", text: null, media: false }],
-  ["viewOnceMessage-documentMessage", { type: "doc", text: "Baleg moal moal baleg nya nya geus ngopi", media: false }],
+  // WhatsApp has no view-once documents: the wrapper is a bot's trick and the phone shows the
+  // file, so it is downloaded (this one's fake 100 TB size is then refused by the size cap).
+  ["viewOnceMessage-documentMessage", { type: "doc", text: "Baleg moal moal baleg nya nya geus ngopi", media: true }],
   ["viewOnceMessageV2-imageMessage-oldgroup", { type: "image", text: null, media: false }],
   ["viewOnceMessageV2-videoMessage-quoted", { type: "video", text: "rate aja 1/10", media: false }],
   ["ephemeralMessage-imageMessage", { type: "image", text: null, media: true }],
@@ -134,6 +136,38 @@ const EXPECTED: [string, Expected][] = [
   ["imageMessage-album-child-messageAssociation", { type: "image", text: null, media: true }],
   ["videoMessage-album-child-messageAssociation", { type: "video", text: null, media: true }],
   ["albumMessage-waha-noweb-issue", { skip: "album header (its photos and videos arrive as messages of their own)" }],
+  ["pollCreationMessage-v1-group-expiration-contextInfo", { type: "poll_creation", text: "role", media: false }],
+  ["pollCreationMessage-v1-with-senderKeyDistribution", { type: "poll_creation", text: "Who's the GOAT trainer", media: false }],
+  ["pollCreationMessage-v1-fromMe-with-pollUpdates", { type: "poll_creation", text: "ass", media: false }],
+  ["viewOnceMessageV2Extension-audio-ptt-quoting-viewonce-image", { type: "ptt", text: null, media: false }],
+  ["highlyStructuredMessage-hydratedHsm-business", { type: "notification_template", text: "Dear Redacted,\n\nYour train tickets from", media: false }],
+  ["requestPaymentMessage-quoted-forged", { type: "payment", text: "\n*ʙᴏᴛ ɴᴀᴍᴇ : X-ʙOT-MD-V2*", media: false }],
+  // The cards' pictures are what the carousel shows: the first card's one is downloaded, as
+  // the first card's buttons are its choices (the code downloads none today).
+  ["interactiveMessage-carousel-in-ephemeralMessage", { type: "interactive", text: "*All Transaksi Open ✅*", media: true }],
+  ["interactiveMessage-viewOnce-empty-button", { type: "interactive", text: "Grup tidak ditemukan\n© Alp Asistent", media: false }],
+  ["liveLocationMessage-finalLiveLocation-top-level", { type: "live_location", text: null, media: false }],
+  ["editedMessage-imageMessage-caption-only", { type: "image", text: "Acc ga bg", media: false }],
+  ["groupStatusMessageV2-video", { type: "video", text: "༻︶𓏶︶༺\n`Привет! Ищем активных`", media: true }],
+  // viewOnceMessage around a template is how bots made buttons render; the phone shows the
+  // header picture as in any template (its imageMessage is not view-once), so it is downloaded
+  // (the code treats it as view-once and downloads nothing today).
+  ["templateMessage-fourRow-in-viewOnceMessage", { type: "notification_template", text: "https://chat.whatsapp.com/REDACTEDinvite00", media: true }],
+  ["videoMessage-ephemeral-viewOnce-nested", { type: "video", text: null, media: false }],
+  ["extendedTextMessage-broadcast-list-lid", { type: "chat", text: "*_KOI VAI VAI TRAIR FUNK BAJNA AUDIO MA_*", media: false }],
+  ["videoMessage-broadcast-list-2022", { type: "video", text: null, media: true }],
+  ["stub-CIPHERTEXT-broadcast-list", { type: "ciphertext", text: null, media: false }],
+  ["stub-BROADCAST_CREATE", { skip: "broadcast list" }],
+  ["stub-CALL_MISSED_VIDEO", { type: "call_log", text: "missed video call", media: false }],
+  ["stub-E2E_ENCRYPTED-dm", { skip: "no content" }],
+  // futureproofData holds the message the client could not show: a 👍 reaction (the code skips it today).
+  ["stub-FUTUREPROOF-futureproofData-reaction", { type: "reaction", text: null, media: false }],
+  ["stub-FUTUREPROOF-group-bare", { skip: "group notification stub" }],
+  ["stub-OVERSIZED-group", { skip: "group notification stub" }],
+  ["stub-PINNED_MESSAGE_IN_CHAT-fromMe", { skip: "group notification stub" }],
+  ["stub-SUB_GROUP_PARTICIPANT_ADD_RICH", { skip: "group notification stub" }],
+  ["stub-BIZ_MOVE_TO_CONSUMER_APP-fromMe", { skip: "no content" }],
+  ["empty-message-null-long-timestamp", { skip: "no content" }],
 ];
 
 function deliver(name: string) {
@@ -208,6 +242,18 @@ describe("the structure receivers ask for", () => {
   test("a vote names its poll even when the poll is not stored", () => {
     expect(deliver("pollUpdateMessage-vote-group-lid").payload!.message.poll_vote).toMatchObject({ selected_options: null });
     expect(deliver("pollUpdateMessage-vote-group-lid").payload!.message.poll_vote!.poll_id).toBeString();
+  });
+
+  test("a carousel shows the words of every card", () => {
+    const text = deliver("interactiveMessage-carousel-in-ephemeralMessage").payload!.message.text ?? "";
+    expect(text).toContain("*Skyzopedia Menyediakan 🌟*");
+    expect(text).toContain("*List Panel Run Bot Private 🌟*");
+  });
+
+  test("a broadcast-list message names its sender by the phone its key carries", () => {
+    // Baileys puts the sender's phone in key.remoteJidAlt when the chat is a broadcast list.
+    expect(deliver("extendedTextMessage-broadcast-list-lid").payload!.sender.phone).toBe("491700000105");
+    expect(deliver("videoMessage-broadcast-list-2022").payload!.sender.phone).toBe("491700000106");
   });
 
   test("view-once media arrives as its type, marked, with no file", () => {
