@@ -46,24 +46,12 @@ export function unwrap(message: Content | null | undefined): { content: Content 
   let viewOnce = false;
   // Nested at most a few deep in practice (ephemeral → view once → …); bounded anyway.
   for (let depth = 0; content && depth < 8; depth++) {
-    const wrapper = WRAPPERS.find((w) => (content as Record<string, unknown>)[w]) ?? futureProof(content);
+    const wrapper = WRAPPERS.find((w) => (content as Record<string, unknown>)[w]);
     if (!wrapper) break;
     if (VIEW_ONCE_WRAPPERS.has(wrapper)) viewOnce = true;
     content = (content[wrapper] as { message?: Content | null } | null)?.message ?? null;
   }
   return { content, viewOnce };
-}
-
-/**
- * A container this build does not name yet: WhatsApp wraps new kinds in FutureProofMessage
- * ({message: {...}}) so that old clients can still show what is inside. Opened only when it
- * is the one kind present and not one we read ourselves.
- */
-function futureProof(content: Content): Kind | undefined {
-  const kinds = Object.keys(content).filter((k) => (content as Record<string, unknown>)[k] != null && !NOT_CONTENT.has(k) && (k === "conversation" || /Mess+age/.test(k)));
-  if (kinds.length !== 1 || KNOWN.has(kinds[0]!)) return undefined;
-  const inner = ((content as Record<string, unknown>)[kinds[0]!] as { message?: unknown }).message;
-  return inner && typeof inner === "object" && !(inner instanceof Uint8Array) ? (kinds[0] as Kind) : undefined;
 }
 
 /** Fields that travel next to the content and are never the content themselves. */
@@ -246,21 +234,6 @@ const SKIPPED: Partial<Record<Kind, string>> = {
   scheduledCallEditMessage: "notice: a scheduled call was changed or cancelled",
   statusStickerInteractionMessage: "notice: a sticker reaction to a status",
 };
-
-/** Every kind read here by name; futureProof() opens only the others. */
-export const KNOWN = new Set<string>([
-  ...WRAPPERS,
-  ...Object.keys(SKIPPED),
-  ...Object.keys(OWN_MEDIA),
-  "conversation", "extendedTextMessage", "stickerPackMessage", "locationMessage", "liveLocationMessage", "contactMessage",
-  "contactsArrayMessage", "reactionMessage", "pollCreationMessage", "pollCreationMessageV2", "pollCreationMessageV3",
-  "pollCreationMessageV5", "pollUpdateMessage", "buttonsResponseMessage", "listResponseMessage", "templateButtonReplyMessage",
-  "interactiveResponseMessage", "buttonsMessage", "listMessage", "interactiveMessage", "templateMessage", "highlyStructuredMessage",
-  "orderMessage", "productMessage", "eventMessage", "groupInviteMessage", "newsletterAdminInviteMessage",
-  "newsletterFollowerInviteMessageV2", "callLogMesssage", "bcallMessage", "scheduledCallCreationMessage", "requestPaymentMessage",
-  "sendPaymentMessage", "declinePaymentRequestMessage", "cancelPaymentRequestMessage", "paymentInviteMessage", "invoiceMessage",
-  "richResponseMessage", "statusQuestionAnswerMessage", "questionResponseMessage", "statusQuotedMessage",
-]);
 
 const PAYMENT_NOTICE: Partial<Record<Kind, string>> = {
   declinePaymentRequestMessage: "payment request declined",
