@@ -80,25 +80,23 @@ export function envelope(emu: Emulator, account: Account, env: Envelope, message
 	const c: Contact = emu.contact(env.from ?? '', env.pushName);
 	const sender = via === 'lid' ? lidJid(c.lid) : pnJid(c.phone);
 	const alt: Record<string, string> = via === 'lid' ? { sender_pn: pnJid(c.phone) } : { sender_lid: lidJid(c.lid) };
-	if (env.group) {
+	// A group or a broadcast list names the list as `from` and the contact as participant;
+	// a group's copy is a sender-key message, a broadcast list's a 1:1 one.
+	const list = env.group ?? env.broadcast;
+	if (list) {
 		const attrs = {
 			...base,
-			from: env.group,
+			from: list,
 			participant: sender,
 			notify: c.pushName,
 			addressing_mode: via,
 			...(via === 'lid' ? { participant_pn: pnJid(c.phone) } : { participant_lid: lidJid(c.lid) })
 		};
 		return {
-			sent: { id, t, key: { remoteJid: env.group, fromMe: false, id, participant: sender } },
-			out: (d, copy) => groupStanza(c.identity, d, env.group!, attrs, message, copy)
-		};
-	}
-	if (env.broadcast) {
-		const attrs = { ...base, from: env.broadcast, participant: sender, notify: c.pushName, addressing_mode: via, ...(via === 'lid' ? { participant_pn: pnJid(c.phone) } : { participant_lid: lidJid(c.lid) }) };
-		return {
-			sent: { id, t, key: { remoteJid: env.broadcast, fromMe: false, id, participant: sender } },
-			out: async (d, copy) => ({ tag: 'message', attrs, content: [await pairwise(c.identity, d, message, copy)] })
+			sent: { id, t, key: { remoteJid: list, fromMe: false, id, participant: sender } },
+			out: env.group
+				? (d, copy) => groupStanza(c.identity, d, list, attrs, message, copy)
+				: async (d, copy) => ({ tag: 'message', attrs, content: [await pairwise(c.identity, d, message, copy)] })
 		};
 	}
 	const attrs: Record<string, string> = { ...base, from: sender, notify: c.pushName, addressing_mode: via, ...alt };
