@@ -103,23 +103,14 @@ async function walk(dir: string): Promise<{ bytes: number; files: number }> {
 
 /** Prometheus lines for the storage gauges. */
 export function renderStorageMetrics(s: StorageSizes): string {
+  const gauge = (name: string, help: string, value: number) => [`# HELP ${name} ${help}`, `# TYPE ${name} gauge`, `${name} ${value}`];
   const out = [
-    "# HELP wahook_database_bytes Size of the SQLite database file.",
-    "# TYPE wahook_database_bytes gauge",
-    `wahook_database_bytes ${s.databaseBytes}`,
-    "# HELP wahook_wal_bytes Size of the SQLite write-ahead log.",
-    "# TYPE wahook_wal_bytes gauge",
-    `wahook_wal_bytes ${s.walBytes}`,
-    "# HELP wahook_media_bytes Bytes of downloaded media in the data folder (walked at most every 30 s).",
-    "# TYPE wahook_media_bytes gauge",
-    `wahook_media_bytes ${s.mediaBytes}`,
-    "# HELP wahook_media_files Downloaded media files in the data folder.",
-    "# TYPE wahook_media_files gauge",
-    `wahook_media_files ${s.mediaFiles}`,
-    "# HELP wahook_storage_full 1 while the data folder's disk refuses writes (WhatsApp receipts are held meanwhile).",
-    "# TYPE wahook_storage_full gauge",
-    `wahook_storage_full ${s.full ? 1 : 0}`,
+    ...gauge("wahook_database_bytes", "Size of the SQLite database file.", s.databaseBytes),
+    ...gauge("wahook_wal_bytes", "Size of the SQLite write-ahead log.", s.walBytes),
+    ...gauge("wahook_media_bytes", "Bytes of downloaded media in the data folder (walked at most every 30 s).", s.mediaBytes),
+    ...gauge("wahook_media_files", "Downloaded media files in the data folder.", s.mediaFiles),
+    ...gauge("wahook_storage_full", "1 while the data folder's disk refuses writes (WhatsApp receipts are held meanwhile).", s.full ? 1 : 0),
   ];
-  if (s.diskFreeBytes !== null) out.push("# HELP wahook_disk_free_bytes Free space on the data folder's file system.", "# TYPE wahook_disk_free_bytes gauge", `wahook_disk_free_bytes ${s.diskFreeBytes}`);
+  if (s.diskFreeBytes !== null) out.push(...gauge("wahook_disk_free_bytes", "Free space on the data folder's file system.", s.diskFreeBytes));
   return out.join("\n") + "\n";
 }
