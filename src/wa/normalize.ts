@@ -100,7 +100,7 @@ function futureproofContent(msg: WAMessage): proto.IMessage | null {
  * sender as participant, and the recipient's phone shows it in the chat with the sender: so
  * does the payload. The user's own broadcasts stay skipped: their key does not say who got them.
  */
-export function asSeenByRecipient(key: WAMessageKey): WAMessageKey {
+function asSeenByRecipient(key: WAMessageKey): WAMessageKey {
   const remote = key.remoteJid;
   if (!remote?.endsWith("@broadcast") || remote === "status@broadcast" || key.fromMe) return key;
   if (!isPn(key.participant) && !isLid(key.participant)) return key;
